@@ -1,0 +1,77 @@
+"""Row factories for tests: each makes a valid row with sensible defaults and commits it."""
+import itertools
+import uuid
+
+from werkzeug.security import generate_password_hash
+
+from coretet.extensions import db
+from coretet.models import Band, BandMember, Playlist, PlaylistTrack, Profile, Track, utcnow
+from coretet.services.tiers import get_tier
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = None
+_counter = itertools.count(1)
+
+
+def password_hash():
+    # scrypt is deliberately slow; one hash serves every test profile.
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        _PASSWORD_HASH = generate_password_hash(PASSWORD)
+    return _PASSWORD_HASH
+
+
+def make_profile(email=None, name=None, tier="free", phone=None, verified=True, is_admin=False, **extra):
+    n = next(_counter)
+    profile = Profile(
+        email=email or f"user{n}@example.com",
+        name=name or f"User {n}",
+        password_hash=password_hash(),
+        tier=tier,
+        storage_limit=get_tier(tier).personal_storage_bytes,
+        phone_number=phone,
+        phone_verified_at=utcnow() if phone and verified else None,
+        is_admin=is_admin,
+        **extra,
+    )
+    db.session.add(profile)
+    db.session.commit()
+    return profile
+
+
+def make_band(owner, name=None, members=(), **extra):
+    band = Band(name=name or f"Band {next(_counter)}", created_by=owner.id, **extra)
+    db.session.add(band)
+    db.session.flush()
+    db.session.add(BandMember(band_id=band.id, profile_id=owner.id, role="owner"))
+    for member in members:
+        db.session.add(BandMember(band_id=band.id, profile_id=member.id, role="member"))
+    db.session.commit()
+    return band
+
+
+def make_track(owner, band=None, size=1000, title=None, duration=30.0, content_type="audio/wav"):
+    track = Track(
+        title=title or f"Track {next(_counter)}",
+        storage_key=f"test/{uuid.uuid4().hex}",
+        file_size=size,
+        duration_seconds=duration,
+        content_type=content_type,
+        created_by=owner.id,
+        band_id=band.id if band else None,
+    )
+    db.session.add(track)
+    db.session.commit()
+    return track
+
+
+def make_playlist(owner, tracks=(), band=None, title=None):
+    playlist = Playlist(title=title or f"Playlist {next(_counter)}", created_by=owner.id,
+                        band_id=band.id if band else None)
+    db.session.add(playlist)
+    db.session.flush()
+    for position, track in enumerate(tracks):
+        db.session.add(PlaylistTrack(playlist_id=playlist.id, track_id=track.id,
+                                     position=position, added_by=owner.id))
+    db.session.commit()
+    return playlist
