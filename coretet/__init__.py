@@ -39,11 +39,15 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from coretet.blueprints.account import bp as account_bp
+    from coretet.blueprints.admin import bp as admin_bp
     from coretet.blueprints.auth import bp as auth_bp
     from coretet.blueprints.dev import bp as dev_bp
     from coretet.blueprints.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(workspace_bp)
     if not app.config["CORETET_ENV"] == "production":
         app.register_blueprint(dev_bp)
@@ -51,6 +55,7 @@ def register_blueprints(app):
 
 def register_errorhandlers(app):
     from flask_wtf.csrf import CSRFError
+    from redis.exceptions import RedisError
 
     def render_error(code, title, message):
         return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -76,6 +81,12 @@ def register_errorhandlers(app):
     def too_many(error):
         return render_error(429, "Too many attempts", "Please wait a minute and try again.")
 
+    @app.errorhandler(RedisError)
+    def limiter_unavailable(error):
+        # Rate limits fail closed: without their store we refuse rather than allow guessing.
+        app.logger.error("redis unavailable: %s", error)
+        return render_error(503, "Temporarily unavailable", "Please try again in a minute.")
+
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
@@ -84,10 +95,12 @@ def register_errorhandlers(app):
 
 def register_template_helpers(app):
     from coretet import htmx
+    from coretet.forms_ui import input_attrs
     from coretet.services.storage import format_bytes
 
     app.jinja_env.filters["bytes"] = format_bytes
     app.jinja_env.globals["htmx_src"] = htmx.HTMX_STATIC_PATH
+    app.jinja_env.globals["input_attrs"] = input_attrs
     app.after_request(htmx.add_vary_header)
 
 

@@ -100,6 +100,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter syntax).
+        self.LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
+        self.LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "20 per minute;100 per hour")
 
     @property
     def is_production(self):

@@ -168,3 +168,13 @@ def runner(app):
 @pytest.fixture
 def outbox_dir(app):
     return Path(app.config["OUTBOX_DIR"])
+
+
+@pytest.fixture
+def fake_api():
+    """A scripted local HTTP API for the Twilio and Stripe SDKs to talk to."""
+    from tests.fake_api import FakeApi
+
+    api = FakeApi()
+    yield api
+    api.close()

@@ -1,23 +1,11 @@
 """The skeleton: settings, the demo sign-in, server-side sessions and CSRF."""
-import re
 
 import pytest
 
 from coretet import create_app
 from coretet.config import Config, ConfigError
+from tests.auth_helpers import csrf_from, sign_in
 from tests.factories import PASSWORD, make_profile
-
-
-def _csrf(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, email, password=PASSWORD, remember=False):
-    token = _csrf(client.get("/login").get_data(as_text=True))
-    data = {"email": email, "password": password, "csrf_token": token}
-    if remember:
-        data["remember"] = "y"
-    return client.post("/login", data=data)
 
 
 def test_production_refuses_to_start_without_its_secrets(monkeypatch):
@@ -86,14 +74,10 @@ def test_a_cookie_replayed_after_sign_out_is_refused(client, app):
     sign_in(client, "alex@example.com")
     stolen = client.get_cookie("session").value
     page = client.get("/home").get_data(as_text=True)
-    client.post("/logout", data={"csrf_token": _csrf_from_page(page)})
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
     client.set_cookie("session", stolen)
     response = client.get("/home")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-def _csrf_from_page(page):
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def test_sign_in_issues_a_new_session(client, app):

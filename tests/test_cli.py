@@ -43,7 +43,7 @@ def test_seed_demo_twice_adds_nothing(app, runner):
 
 
 def test_demo_login_works_in_the_browser(app, runner, client):
-    from tests.test_app import sign_in
+    from tests.auth_helpers import sign_in
 
     runner.invoke(args=["seed-demo"])
     response = sign_in(client, DEMO_LOGINS[0][0], DEMO_PASSWORD)

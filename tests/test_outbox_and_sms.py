@@ -1,9 +1,4 @@
 """Outside services stand-ins: the dev outbox, and the real Twilio SDK against a local fake API."""
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
-
 import pytest
 
 from coretet.services.sms import OutboxSms, SmsError, TwilioSms
@@ -23,46 +18,15 @@ def test_outbox_escapes_message_text(client, app):
     assert "&lt;script&gt;" in page
 
 
-class FakeTwilio(BaseHTTPRequestHandler):
-    """Answers the Messages API like Twilio does, from a script of responses."""
-
-    script = []
-    received = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        FakeTwilio.received.append((self.path, parse_qs(body), self.headers.get("Authorization")))
-        status, payload = FakeTwilio.script.pop(0)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_twilio():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeTwilio.script, FakeTwilio.received = [], []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def _backend(base):
     return TwilioSms("AC" + "1" * 32, "token", messaging_service_sid="MG" + "2" * 32, api_base=base)
 
 
-def test_twilio_backend_sends_through_the_sdk(fake_twilio):
-    FakeTwilio.script.append((201, {"sid": "SM" + "a" * 32, "status": "queued"}))
-    result = _backend(fake_twilio).send("+12015550123", "hello", status_callback="https://x.test/cb")
+def test_twilio_backend_sends_through_the_sdk(fake_api):
+    fake_api.script.append((201, {"sid": "SM" + "a" * 32, "status": "queued"}))
+    result = _backend(fake_api.url).send("+12015550123", "hello", status_callback="https://x.test/cb")
     assert result.sid == "SM" + "a" * 32 and result.status == "queued"
-    path, form, auth = FakeTwilio.received[0]
+    _, path, form, auth = fake_api.received[0]
     assert path == f"/2010-04-01/Accounts/AC{'1' * 32}/Messages.json"
     assert form["To"] == ["+12015550123"] and form["Body"] == ["hello"]
     assert form["MessagingServiceSid"] == ["MG" + "2" * 32]
@@ -70,17 +34,17 @@ def test_twilio_backend_sends_through_the_sdk(fake_twilio):
     assert auth.startswith("Basic ")
 
 
-def test_invalid_number_is_a_permanent_failure(fake_twilio):
-    FakeTwilio.script.append((400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}))
+def test_invalid_number_is_a_permanent_failure(fake_api):
+    fake_api.script.append((400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}))
     with pytest.raises(SmsError) as failure:
-        _backend(fake_twilio).send("+12015550123", "hello")
+        _backend(fake_api.url).send("+12015550123", "hello")
     assert failure.value.permanent and failure.value.code == 21211
 
 
-def test_server_error_is_transient(fake_twilio):
-    FakeTwilio.script.append((503, {"code": 20500, "message": "Service unavailable", "status": 503}))
+def test_server_error_is_transient(fake_api):
+    fake_api.script.append((503, {"code": 20500, "message": "Service unavailable", "status": 503}))
     with pytest.raises(SmsError) as failure:
-        _backend(fake_twilio).send("+12015550123", "hello")
+        _backend(fake_api.url).send("+12015550123", "hello")
     assert not failure.value.permanent
 
 

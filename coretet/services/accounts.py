@@ -1,7 +1,11 @@
 """Accounts and sign-in sessions: passwords, server-side sessions that logout really ends."""
+import hashlib
+import hmac
 import uuid
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from coretet.extensions import db
@@ -69,3 +73,107 @@ def end_other_sessions(profile, keep_session_id):
         )
     )
     db.session.commit()
+
+
+def email_taken(email):
+    return db.session.scalar(select(Profile.id).where(Profile.email == normalise_email(email))) is not None
+
+
+def phone_taken(e164, except_profile=None):
+    """True when another account has this number verified."""
+    query = select(Profile.id).where(Profile.phone_number == e164)
+    if except_profile is not None:
+        query = query.where(Profile.id != except_profile.id)
+    return db.session.scalar(query) is not None
+
+
+class AccountError(Exception):
+    """A change to an account that cannot be made; the message is for the user."""
+
+
+def create_account(email, password, name):
+    """A new free account. The phone joins it only once its code is verified."""
+    profile = Profile(email=normalise_email(email), password_hash=hash_password(password),
+                      name=name.strip(), tier="free")
+    db.session.add(profile)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AccountError("An account with this email already exists. Sign in instead?") from exc
+    return profile
+
+
+def attach_verified_phone(profile, e164):
+    """Give the account this number, now proven to be theirs; refuses one taken meanwhile."""
+    if phone_taken(e164, except_profile=profile):
+        raise AccountError("This number already belongs to another account.")
+    profile.phone_number = e164
+    profile.phone_verified_at = utcnow()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AccountError("This number already belongs to another account.") from exc
+
+
+def set_password(profile, password):
+    profile.password_hash = hash_password(password)
+
+
+def check_password(profile, password):
+    return check_password_hash(profile.password_hash, password or "")
+
+
+# Signed links by email. Each carries a fingerprint of state that the link itself
+# changes, so a used link no longer matches: single use without a table.
+RESET_MAX_AGE = 3600
+EMAIL_CHANGE_MAX_AGE = 24 * 3600
+
+
+def _serializer(secret, purpose):
+    return URLSafeTimedSerializer(secret, salt=f"coretet-{purpose}")
+
+
+def _fingerprint(value):
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def password_reset_token(secret, profile):
+    return _serializer(secret, "password-reset").dumps(
+        {"id": str(profile.id), "pw": _fingerprint(profile.password_hash)}
+    )
+
+
+def profile_for_reset_token(secret, token):
+    """The profile a valid, unused, under-an-hour-old reset link belongs to, else None."""
+    try:
+        data = _serializer(secret, "password-reset").loads(token, max_age=RESET_MAX_AGE)
+        profile = db.session.get(Profile, uuid.UUID(data["id"]))
+    except (BadData, KeyError, ValueError, TypeError):
+        return None
+    if profile is None or not hmac.compare_digest(data.get("pw", ""), _fingerprint(profile.password_hash)):
+        return None
+    return profile
+
+
+def email_change_token(secret, profile, new_email):
+    return _serializer(secret, "email-change").dumps(
+        {"id": str(profile.id), "old": _fingerprint(profile.email), "new": normalise_email(new_email)}
+    )
+
+
+def apply_email_change(secret, token):
+    """Switch the account to the confirmed address; returns the profile or raises AccountError."""
+    try:
+        data = _serializer(secret, "email-change").loads(token, max_age=EMAIL_CHANGE_MAX_AGE)
+        profile = db.session.get(Profile, uuid.UUID(data["id"]))
+    except (BadData, KeyError, ValueError, TypeError) as exc:
+        raise AccountError("This link is not valid or has expired.") from exc
+    if profile is None or not hmac.compare_digest(data.get("old", ""), _fingerprint(profile.email)):
+        raise AccountError("This link has already been used.")
+    if email_taken(data["new"]):
+        raise AccountError("Another account uses that email now.")
+    profile.email = data["new"]
+    db.session.flush()
+    return profile

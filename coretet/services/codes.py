@@ -42,24 +42,34 @@ def _key_bytes(key: Union[bytes, str]) -> bytes:
     return data
 
 
+def hash_secret(secret: str, key: Union[bytes, str], context) -> str:
+    """Keyed HMAC-SHA256 of a short secret, bound to its row so equal secrets hash differently."""
+    context_text = str(context)
+    # Length-prefixing the context keeps ("ab", "C...") and ("a", "bC...") apart.
+    message = f"{len(context_text)}:{context_text}:{secret}".encode("utf-8")
+    return hmac.new(_key_bytes(key), message, hashlib.sha256).hexdigest()
+
+
+def matches(secret: str, stored_hash, key: Union[bytes, str], context) -> bool:
+    """Compare a secret with its stored hash in constant time."""
+    if not isinstance(stored_hash, str):
+        return False
+    candidate = hash_secret(secret, key, context)
+    return hmac.compare_digest(candidate.encode("ascii"), stored_hash.encode("utf-8"))
+
+
 def hash_code(code: str, key: Union[bytes, str], context) -> str:
-    """Hash a code with a secret key, bound to its grant or share so equal codes differ."""
+    """Hash an access code with a secret key, bound to its grant so equal codes differ."""
     canonical = normalize_code(code)
     if canonical is None:
         raise ValueError("Only a valid access code can be hashed")
-    context_text = str(context)
-    # Length-prefixing the context keeps ("ab", "C...") and ("a", "bC...") apart.
-    message = f"{len(context_text)}:{context_text}:{canonical}".encode("utf-8")
-    return hmac.new(_key_bytes(key), message, hashlib.sha256).hexdigest()
+    return hash_secret(canonical, key, context)
 
 
 def verify_code(raw, stored_hash: str, key: Union[bytes, str], context) -> bool:
     """Check typed input against a stored hash in constant time."""
     canonical = normalize_code(raw)
-    if canonical is None or not isinstance(stored_hash, str):
-        return False
-    candidate = hash_code(canonical, key, context)
-    return hmac.compare_digest(candidate.encode("ascii"), stored_hash.encode("utf-8"))
+    return canonical is not None and matches(canonical, stored_hash, key, context)
 
 
 def generate_numeric_code(digits: int = 6) -> str:

@@ -5,3 +5,18 @@ document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = meta.content;
   }
 });
+
+// Buttons with data-countdown-until stay disabled, showing the seconds left, until that time.
+function tickCountdowns() {
+  document.querySelectorAll("[data-countdown-until]").forEach(function (button) {
+    var left = Math.ceil((Date.parse(button.dataset.countdownUntil) - Date.now()) / 1000);
+    var label = button.querySelector(".countdown");
+    button.disabled = left > 0;
+    if (label) {
+      label.textContent = left > 0 ? " (in " + left + " s)" : "";
+    }
+  });
+}
+setInterval(tickCountdowns, 1000);
+document.addEventListener("DOMContentLoaded", tickCountdowns);
+document.addEventListener("htmx:afterSwap", tickCountdowns);
