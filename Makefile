@@ -32,7 +32,12 @@ test: install
 	if [ -z "$$REDIS_URL" ] && command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
 	  export REDIS_URL=redis://127.0.0.1:6379/0 REQUIRE_REDIS=1; fi; \
 	echo "PostgreSQL tests: $${TEST_DATABASE_URL:-skipped (no server)}  Redis tests: $${REDIS_URL:-skipped (no server)}"; \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean-dev:
 	rm -rf instance
+
+## make bench: run the benchmarks in bench/ (installs nginx and wrk with apt-get when missing) and rewrite docs/PERFORMANCE.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/run.py

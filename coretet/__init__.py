@@ -42,12 +42,20 @@ def register_blueprints(app):
     from coretet.blueprints.account import bp as account_bp
     from coretet.blueprints.admin import bp as admin_bp
     from coretet.blueprints.auth import bp as auth_bp
+    from coretet.blueprints.bands import bp as bands_bp
+    from coretet.blueprints.billing import bp as billing_bp
+    from coretet.blueprints.playlists import bp as playlists_bp
+    from coretet.blueprints.tracks import bp as tracks_bp
     from coretet.blueprints.dev import bp as dev_bp
     from coretet.blueprints.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(bands_bp)
+    app.register_blueprint(tracks_bp)
+    app.register_blueprint(playlists_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(workspace_bp)
     if not app.config["CORETET_ENV"] == "production":
         app.register_blueprint(dev_bp)
@@ -56,6 +64,9 @@ def register_blueprints(app):
 def register_errorhandlers(app):
     from flask_wtf.csrf import CSRFError
     from redis.exceptions import RedisError
+
+    from coretet.htmx import notice
+    from coretet.services.workspaces import Forbidden, NotFound
 
     def render_error(code, title, message):
         return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -71,6 +82,14 @@ def register_errorhandlers(app):
     @app.errorhandler(404)
     def not_found(error):
         return render_error(404, "Not found", "There is nothing here, or you do not have access to it.")
+
+    @app.errorhandler(NotFound)
+    def hidden(error):
+        return not_found(error)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error):
+        return notice(str(error), 403)
 
     @app.errorhandler(413)
     def too_large(error):
@@ -96,12 +115,27 @@ def register_errorhandlers(app):
 def register_template_helpers(app):
     from coretet import htmx
     from coretet.forms_ui import input_attrs
-    from coretet.services.storage import format_bytes
+    from coretet.services.storage import format_bytes, format_duration
+    from coretet.services.tiers import get_tier
 
     app.jinja_env.filters["bytes"] = format_bytes
+    app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.globals["htmx_src"] = htmx.HTMX_STATIC_PATH
     app.jinja_env.globals["input_attrs"] = input_attrs
+    app.jinja_env.globals["get_tier"] = get_tier
     app.after_request(htmx.add_vary_header)
+
+    @app.context_processor
+    def workspace_switcher():
+        from flask import g
+        from flask_login import current_user
+
+        from coretet.services.workspaces import memberships
+
+        if not current_user.is_authenticated:
+            return {}
+        # A callable, so only full pages (the header) pay for the query, not fragments.
+        return {"nav_bands": lambda: memberships(current_user), "current_workspace": g.get("workspace")}
 
 
 def register_cli(app):

@@ -88,6 +88,10 @@ class Config:
         self.STORAGE_DIR = _env("STORAGE_DIR", str(INSTANCE / "media"))
         self.S3_BUCKET = _env("S3_BUCKET")
         self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+        self.S3_REGION = _env("S3_REGION")
+        self.S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+        self.S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+        self.S3_PREFIX = _env("S3_PREFIX", "")
         self.MEDIA_ACCEL_PREFIX = _env("MEDIA_ACCEL_PREFIX")
 
         self.SESSION_COOKIE_HTTPONLY = True
@@ -126,6 +130,8 @@ class Config:
 
 class TestConfig(Config):
     """Settings for the test suite: a given database, synchronous jobs, no real services."""
+
+    __test__ = False  # not a pytest test class
 
     def __init__(self, database_url, instance_dir, redis_url=None):
         super().__init__()

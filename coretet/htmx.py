@@ -42,3 +42,14 @@ def add_vary_header(response):
     if g.get("varies_on_htmx"):
         response.vary.add("HX-Request")
     return response
+
+
+def notice(message, status=200, level="error"):
+    """A message for the user: into #notices for htmx requests, as a page otherwise."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response(render_template("_notice.html", message=message, level=level), status)
+        response.headers["HX-Retarget"] = "#notices"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(render_template(
+        "errors/error.html", code=status, title="That didn't work", message=message), status)

@@ -1,4 +1,5 @@
 """Row factories for tests: each makes a valid row with sensible defaults and commits it."""
+import io
 import itertools
 import uuid
 
@@ -50,7 +51,8 @@ def make_band(owner, name=None, members=(), **extra):
     return band
 
 
-def make_track(owner, band=None, size=1000, title=None, duration=30.0, content_type="audio/wav"):
+def make_track(owner, band=None, size=1000, title=None, duration=30.0, content_type="audio/wav", store=None):
+    """A track row; with `store`, also a file of `size` bytes under its key."""
     track = Track(
         title=title or f"Track {next(_counter)}",
         storage_key=f"test/{uuid.uuid4().hex}",
@@ -60,6 +62,8 @@ def make_track(owner, band=None, size=1000, title=None, duration=30.0, content_t
         created_by=owner.id,
         band_id=band.id if band else None,
     )
+    if store is not None:
+        store.save(track.storage_key, io.BytesIO(b"\0" * size))
     db.session.add(track)
     db.session.commit()
     return track

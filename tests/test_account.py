@@ -53,7 +53,7 @@ def test_a_reset_signs_out_every_session(app):
     path = _request_reset(browser, app)
     page = browser.get(path).get_data(as_text=True)
     browser.post(path, data={"password": "quiet orange lighthouse", "csrf_token": csrf_from(page)})
-    assert laptop.get("/home").status_code == 302
+    assert laptop.get("/w/me").status_code == 302
 
 
 def test_email_changes_only_when_the_new_address_confirms(client, app):
@@ -94,5 +94,5 @@ def test_no_sign_up_input_gives_a_server_error(client, app, name, email, passwor
     assert client.post("/signup", data=data).status_code in (302, 422)
     for field in ("name", "email", "password", "phone"):
         assert client.post(f"/signup/check/{field}", data=data).status_code == 200
-    if client.get_cookie("session") and client.get("/home").status_code == 200:
-        client.post("/logout", data={"csrf_token": csrf(client, "/home")})
+    if client.get_cookie("session") and client.get("/w/me").status_code == 200:
+        client.post("/logout", data={"csrf_token": csrf(client, "/w/me")})

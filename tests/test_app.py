@@ -46,7 +46,7 @@ def test_a_malformed_number_setting_says_which_one(monkeypatch):
 
 
 def test_workspace_needs_a_sign_in(client):
-    response = client.get("/home")
+    response = client.get("/w/me")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -54,8 +54,8 @@ def test_demo_style_sign_in_reaches_the_workspace(client, app):
     make_profile(email="alex@example.com", name="Alex Rivera")
     response = sign_in(client, "ALEX@example.com ")
     assert response.status_code == 302
-    page = client.get("/home").get_data(as_text=True)
-    assert "Alex Rivera" in page and "Personal workspace" in page
+    page = client.get("/w/me").get_data(as_text=True)
+    assert "Alex Rivera" in page and "Personal workspace" in page and "Tracks" in page
 
 
 @pytest.mark.parametrize("email,password", [
@@ -73,10 +73,10 @@ def test_a_cookie_replayed_after_sign_out_is_refused(client, app):
     make_profile(email="alex@example.com")
     sign_in(client, "alex@example.com")
     stolen = client.get_cookie("session").value
-    page = client.get("/home").get_data(as_text=True)
+    page = client.get("/w/me").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_from(page)})
     client.set_cookie("session", stolen)
-    response = client.get("/home")
+    response = client.get("/w/me")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -92,7 +92,7 @@ def test_posting_without_the_csrf_token_is_refused(client, app):
     make_profile(email="alex@example.com")
     response = client.post("/login", data={"email": "alex@example.com", "password": PASSWORD})
     assert response.status_code == 400
-    assert client.get("/home").status_code == 302
+    assert client.get("/w/me").status_code == 302
 
 
 def test_unknown_pages_get_a_friendly_404(client):

@@ -118,10 +118,10 @@ def test_remember_me_survives_a_lost_session_cookie_until_sign_out(client, app):
     make_profile(email="alex@example.com")
     sign_in(client, "alex@example.com", remember=True)
     client.delete_cookie("session")
-    page = client.get("/home")
+    page = client.get("/w/me")
     assert page.status_code == 200
     client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert client.get("/home").status_code == 302
+    assert client.get("/w/me").status_code == 302
 
 
 def test_changing_the_password_signs_out_other_sessions(app):
@@ -133,8 +133,8 @@ def test_changing_the_password_signs_out_other_sessions(app):
     response = laptop.post("/account/password", data={
         "current": PASSWORD, "password": "a brand new secret phrase", "csrf_token": csrf_from(page)})
     assert response.status_code == 302
-    assert laptop.get("/home").status_code == 200
-    assert phone.get("/home").status_code == 302
+    assert laptop.get("/w/me").status_code == 200
+    assert phone.get("/w/me").status_code == 302
 
 
 def test_every_post_route_of_the_account_areas_refuses_a_missing_csrf_token(client, app):
@@ -152,21 +152,21 @@ def test_every_post_route_of_the_account_areas_refuses_a_missing_csrf_token(clie
 def test_a_new_account_without_a_phone_is_prompted_after_sign_in_until_it_skips(client, app):
     make_profile(email="alex@example.com")
     sign_in(client, "alex@example.com")
-    home = client.get("/home").get_data(as_text=True)
+    home = client.get("/w/me").get_data(as_text=True)
     assert "/account/phone-prompt" in home
     prompt = client.get("/account/phone-prompt", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Add your phone to share playlists by SMS" in prompt
     client.post("/account/phone-prompt/dismiss", data={"csrf_token": csrf_from(home)})
-    assert "/account/phone-prompt" not in client.get("/home").get_data(as_text=True)
+    assert "/account/phone-prompt" not in client.get("/w/me").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_from(home)})
     sign_in(client, "alex@example.com")
-    assert "/account/phone-prompt" in client.get("/home").get_data(as_text=True), "back at the next sign-in"
+    assert "/account/phone-prompt" in client.get("/w/me").get_data(as_text=True), "back at the next sign-in"
 
 
 def test_an_account_with_a_verified_phone_is_not_prompted(client, app):
     make_profile(email="alex@example.com", phone="+12015550123")
     sign_in(client, "alex@example.com")
-    assert "/account/phone-prompt" not in client.get("/home").get_data(as_text=True)
+    assert "/account/phone-prompt" not in client.get("/w/me").get_data(as_text=True)
 
 
 def test_admin_pages_are_404_for_everyone_but_admins(app):
@@ -177,6 +177,6 @@ def test_admin_pages_are_404_for_everyone_but_admins(app):
     sign_in(admin, "boss@example.com")
     assert anonymous.get("/admin/").status_code == 404
     assert member.get("/admin/").status_code == 404
-    assert ">Admin<" not in member.get("/home").get_data(as_text=True)
+    assert ">Admin<" not in member.get("/w/me").get_data(as_text=True)
     assert admin.get("/admin/").status_code == 200
-    assert ">Admin<" in admin.get("/home").get_data(as_text=True)
+    assert ">Admin<" in admin.get("/w/me").get_data(as_text=True)

@@ -48,7 +48,7 @@ def test_demo_login_works_in_the_browser(app, runner, client):
     runner.invoke(args=["seed-demo"])
     response = sign_in(client, DEMO_LOGINS[0][0], DEMO_PASSWORD)
     assert response.status_code == 302
-    page = client.get("/home").get_data(as_text=True)
+    page = client.get("/w/me").get_data(as_text=True)
     assert "Solo sketches" in page and "The Night Shift" in page
 
 

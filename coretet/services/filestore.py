@@ -128,6 +128,7 @@ class S3FileStore:
 
     def __init__(self, bucket, endpoint_url=None, region=None, access_key=None, secret_key=None,
                  prefix=""):
+        # Imported here so that local-disk deployments never pay for loading boto3.
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config

@@ -123,7 +123,8 @@ def _advice(limit: Optional[int], band: bool) -> str:
     for key in tiers.TIER_KEYS:
         tier = tiers.get_tier(key)
         offered = tier.band_storage_bytes if band else tier.personal_storage_bytes
-        if limit is not None and offered is not None and offered > limit:
+        # Only paid tiers are a way out; the free tier is nobody's upgrade.
+        if tier.monthly_price_cents and limit is not None and offered is not None and offered > limit:
             room = format_bytes(offered)
             if tier.purchasable:
                 return f"Delete tracks or upgrade to {tier.name} for {room}."
@@ -151,3 +152,13 @@ def quota_message(used: int, limit: Optional[int], size: int, *, band: bool = Fa
             f"only {format_bytes(limit - used)} is left ({used_label} of {limit_label} used)"
         )
     return f"This file is {size_label}, but {situation}. {_advice(limit, band)}"
+
+
+def format_duration(seconds) -> str:
+    """Seconds as m:ss, or h:mm:ss past an hour; "–" when unknown."""
+    if seconds is None:
+        return "–"
+    total = int(round(float(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -35,7 +35,7 @@ def _failed(response):
                key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("workspace.home"))
+        return redirect(url_for("workspace.personal_home"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -44,7 +44,7 @@ def login():
             error = GENERIC_LOGIN_ERROR
         else:
             sign_in(profile, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("workspace.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("workspace.personal_home"))
     status = 401 if error else (422 if form.errors else 200)
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -62,7 +62,7 @@ def logout():
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("workspace.home"))
+        return redirect(url_for("workspace.personal_home"))
     form = SignupForm()
     if request.method == "GET" and request.args.get("phone"):
         form.phone.data = request.args["phone"][:64]
@@ -128,7 +128,7 @@ def verify():
             session.pop("pending_phone", None)
             session.pop("phone_prompt", None)
             flash(f"{display(pending)} is verified.", "success")
-            return redirect(url_for("workspace.home"))
+            return redirect(url_for("workspace.personal_home"))
     status = 422 if error or form.errors else 200
     return render_template("auth/verify.html", form=form, error=error, phone=display(pending),
                            resend_at=session.get("resend_at")), status
