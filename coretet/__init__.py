@@ -116,13 +116,14 @@ def register_template_helpers(app):
     from coretet import htmx
     from coretet.forms_ui import input_attrs
     from coretet.services.storage import format_bytes, format_duration
-    from coretet.services.tiers import get_tier
+    from coretet.services.tiers import get_tier, plan_offer
 
     app.jinja_env.filters["bytes"] = format_bytes
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.globals["htmx_src"] = htmx.HTMX_STATIC_PATH
     app.jinja_env.globals["input_attrs"] = input_attrs
     app.jinja_env.globals["get_tier"] = get_tier
+    app.jinja_env.globals["plan_offer"] = plan_offer
     app.after_request(htmx.add_vary_header)
 
     @app.context_processor
@@ -130,12 +131,12 @@ def register_template_helpers(app):
         from flask import g
         from flask_login import current_user
 
-        from coretet.services.workspaces import memberships
+        from coretet.blueprints.workspace.context import current_memberships
 
         if not current_user.is_authenticated:
             return {}
         # A callable, so only full pages (the header) pay for the query, not fragments.
-        return {"nav_bands": lambda: memberships(current_user), "current_workspace": g.get("workspace")}
+        return {"nav_bands": current_memberships, "current_workspace": g.get("workspace")}
 
 
 def register_cli(app):

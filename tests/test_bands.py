@@ -62,7 +62,7 @@ def test_free_user_cannot_create_band_and_sees_the_upgrade_modal(app):
     assert tiers.can_create_band("free", 0).reason in page
     assert all(figure in page for figure in (band.price_label, tiers.limit_label(band.band_storage_bytes, "bytes"),
                str(band.members_per_band), str(band.sms_credits_per_month), str(band.active_shares)))
-    assert 'href="/billing/upgrade"' in page and "Maybe later" in page
+    assert 'href="/plans"' in page and "Maybe later" in page
     assert hx(client, "POST", "/bands/new", {"name": "Sneaky"}).status_code == 403
     assert count(Band.id) == 0
 
@@ -72,7 +72,7 @@ def test_band_user_with_a_band_sees_the_producer_waitlist_modal(app):
     make_band(owner)
     page = hx(client_for(app, owner), "GET", "/bands/new").get_data(as_text=True)
     producer = tiers.get_tier("producer")
-    assert 'id="waitlist-modal"' in page and 'href="/producer/waitlist"' in page
+    assert 'id="waitlist-modal"' in page and 'href="/plans"' in page
     assert f"{producer.price_label}</strong>, not sold yet" in page
     assert str(producer.members_per_band) in page and str(producer.sms_credits_per_month) in page
 

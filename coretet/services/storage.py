@@ -99,6 +99,8 @@ def storage_status(used: int, limit: Optional[int], track_count: int) -> Storage
     summary = f"{used_label} used" if limit is None else f"{used_label} of {limit_label}"
     if estimate is None:
         estimate_label = None
+    elif estimate == 0:
+        estimate_label = "not enough room for another track of your average size"
     else:
         noun = "track" if estimate == 1 else "tracks"
         estimate_label = f"about {estimate:,} more {noun} at your average size"

@@ -303,3 +303,16 @@ def comparison_rows() -> list:
         ("Recipients per share", [limit_label(t.recipients_per_share) for t in tiers]),
         ("Longest share expiry", [expiry_limit_label(t) for t in tiers]),
     ]
+
+
+def plan_offer(key: str):
+    """A tier and the limits the upgrade and waitlist modals list for it."""
+    tier = get_tier(key)
+    return tier, [
+        ("Bands you can create", limit_label(tier.bands_allowed)),
+        ("Storage per band", limit_label(tier.band_storage_bytes, "bytes")),
+        ("Members per band", limit_label(tier.members_per_band)),
+        ("Your own storage", limit_label(tier.personal_storage_bytes, "bytes")),
+        ("SMS credits per month", limit_label(tier.sms_credits_per_month)),
+        ("Active shares at once", limit_label(tier.active_shares)),
+    ]

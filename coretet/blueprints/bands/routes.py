@@ -11,7 +11,7 @@ from coretet.blueprints.bands.forms import BandNameForm, InviteForm
 from coretet.blueprints.workspace.context import with_workspace
 from coretet.extensions import limiter
 from coretet.models.band import ROLES
-from coretet.services import bands, tiers
+from coretet.services import bands
 from coretet.services.workspaces import NotFound
 
 LIMIT_MODALS = {"upgrade": "billing/_upgrade_modal.html", "waitlist": "billing/_waitlist_modal.html"}
@@ -28,20 +28,6 @@ def with_band(view):
         return view(workspace, **kwargs)
 
     return wrapper
-
-
-@bp.app_template_global()
-def plan_offer(key):
-    """A tier's name, price and the limits the upgrade and waitlist modals list, from tiers.py."""
-    tier = tiers.get_tier(key)
-    return tier, [
-        ("Bands you can create", tiers.limit_label(tier.bands_allowed)),
-        ("Storage per band", tiers.limit_label(tier.band_storage_bytes, "bytes")),
-        ("Members per band", tiers.limit_label(tier.members_per_band)),
-        ("Your own storage", tiers.limit_label(tier.personal_storage_bytes, "bytes")),
-        ("SMS credits per month", tiers.limit_label(tier.sms_credits_per_month)),
-        ("Active shares at once", tiers.limit_label(tier.active_shares)),
-    ]
 
 
 def workspace_url(band):

@@ -19,8 +19,15 @@ def with_workspace(view):
     return wrapper
 
 
+def current_memberships():
+    """The signed-in user's bands, queried once per request (header and rows share it)."""
+    if "memberships" not in g:
+        g.memberships = workspaces.memberships(current_user)
+    return g.memberships
+
+
 def row_context(workspace):
     """What a track row needs besides the track: the workspaces it can be moved to."""
-    targets = [band for band, _ in workspaces.memberships(current_user)
+    targets = [band for band, _ in current_memberships()
                if workspace.band is None or band.id != workspace.band.id]
     return {"workspace": workspace, "move_targets": targets}

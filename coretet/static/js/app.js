@@ -20,3 +20,10 @@ function tickCountdowns() {
 setInterval(tickCountdowns, 1000);
 document.addEventListener("DOMContentLoaded", tickCountdowns);
 document.addEventListener("htmx:afterSwap", tickCountdowns);
+
+// Escape closes an open modal through its own close button (so any server-side effect runs).
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") { return; }
+  var close = document.querySelector("#modal [data-modal-close]");
+  if (close) { close.click(); }
+});

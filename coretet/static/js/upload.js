@@ -19,9 +19,9 @@
   function row(file) {
     var item = document.createElement("li");
     item.className = "upload-item";
-    item.innerHTML = '<span class="upload-name"></span><span class="upload-status"></span>' +
-      '<div class="bar"><span style="width:0%"></span></div>' +
-      '<button type="button" class="link-button upload-cancel">Cancel</button>';
+    item.innerHTML = '<span class="upload-name"></span><span class="upload-status">Waiting…</span>' +
+      '<button type="button" class="link-button upload-cancel">Cancel</button>' +
+      '<div class="bar"><span style="width:0%"></span></div>';
     item.querySelector(".upload-name").textContent = file.name + " · " + size(file.size);
     queue.appendChild(item);
     return item;
