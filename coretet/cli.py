@@ -11,6 +11,19 @@ from coretet.services import accounts, credits
 
 credits_cli = AppGroup("credits", help="SMS credit periods.")
 users_cli = AppGroup("users", help="Accounts.")
+storage_cli = AppGroup("storage", help="Stored audio files.")
+
+
+@storage_cli.command("sweep")
+@click.option("--older-than", default=3600, show_default=True, help="Seconds a file must have existed.")
+@with_appcontext
+def storage_sweep(older_than):
+    """Delete stored files that no track row points to (left by crashed uploads)."""
+    from coretet.services.filestore import store_from_config
+    from coretet.services.uploads import sweep_orphans
+
+    removed = sweep_orphans(store_from_config(current_app.config), older_than_seconds=older_than)
+    click.echo(f"Removed {len(removed)} orphaned file{'s' if len(removed) != 1 else ''}.")
 
 
 @credits_cli.command("rollover")
@@ -56,5 +69,6 @@ def seed_demo():
 def register(app):
     app.cli.add_command(credits_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(seed_demo)
     register_db_commands(app)

@@ -86,3 +86,16 @@ def test_promote_makes_an_admin_and_records_it(app, runner):
 def test_promote_an_unknown_email_fails_clearly(app, runner):
     result = runner.invoke(args=["users", "promote", "ghost@example.com"])
     assert result.exit_code != 0 and "No account" in result.output
+
+
+def test_storage_sweep_removes_files_without_a_row(app, runner):
+    import io
+    import os
+
+    store = store_from_config(app.config)
+    store.save("tracks/aa/orphan", io.BytesIO(b"left over"))
+    old = store.local_path("tracks/aa/orphan")
+    os.utime(old, (0, 0))
+    result = runner.invoke(args=["storage", "sweep"])
+    assert "Removed 1 orphaned file." in result.output
+    assert not store.exists("tracks/aa/orphan")
