@@ -45,8 +45,11 @@ def register_blueprints(app):
     from coretet.blueprints.bands import bp as bands_bp
     from coretet.blueprints.billing import bp as billing_bp
     from coretet.blueprints.playlists import bp as playlists_bp
+    from coretet.blueprints.sharing import bp as sharing_bp
     from coretet.blueprints.tracks import bp as tracks_bp
+    from coretet.blueprints.webhooks import bp as webhooks_bp
     from coretet.blueprints.dev import bp as dev_bp
+    from coretet.blueprints.listen import bp as listen_bp
     from coretet.blueprints.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
@@ -56,6 +59,9 @@ def register_blueprints(app):
     app.register_blueprint(tracks_bp)
     app.register_blueprint(playlists_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(sharing_bp)
+    app.register_blueprint(listen_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(workspace_bp)
     if not app.config["CORETET_ENV"] == "production":
         app.register_blueprint(dev_bp)

@@ -12,6 +12,18 @@ from coretet.services import accounts, credits
 credits_cli = AppGroup("credits", help="SMS credit periods.")
 users_cli = AppGroup("users", help="Accounts.")
 storage_cli = AppGroup("storage", help="Stored audio files.")
+sms_cli = AppGroup("sms", help="Outbound text messages.")
+
+
+@sms_cli.command("recover")
+@click.option("--older-than", default=300, show_default=True, help="Seconds a send may take before it counts as stuck.")
+@with_appcontext
+def sms_recover(older_than):
+    """Finish texts a crashed worker left half-sent (schedule every few minutes)."""
+    from coretet.tasks import recover_stuck_sms
+
+    outcome = recover_stuck_sms(older_than)
+    click.echo(f"Recorded {outcome['recorded']} already-sent, requeued {outcome['requeued']}.")
 
 
 @storage_cli.command("sweep")
@@ -70,5 +82,6 @@ def register(app):
     app.cli.add_command(credits_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(storage_cli)
+    app.cli.add_command(sms_cli)
     app.cli.add_command(seed_demo)
     register_db_commands(app)

@@ -103,6 +103,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # A moving window counts the last 60 s exactly, so bursts at a window edge don't double.
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.LISTEN_FAILURE_CAP = _int("LISTEN_FAILURE_CAP", 20)
+        self.LISTEN_CODE_LIMIT = _env("LISTEN_CODE_LIMIT", "5 per minute")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         # Failed sign-ins allowed before the form refuses for a while (Flask-Limiter syntax).
         self.LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")

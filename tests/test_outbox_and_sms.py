@@ -51,3 +51,19 @@ def test_server_error_is_transient(fake_api):
 def test_twilio_backend_refuses_to_start_without_credentials():
     with pytest.raises(ValueError, match="TWILIO_ACCOUNT_SID"):
         TwilioSms(None, None)
+
+
+def test_twilio_backend_finds_a_text_it_already_sent(fake_api):
+    from datetime import datetime, timezone
+
+    sid = "SM" + "b" * 32
+    page = {"messages": [{"sid": sid, "body": "Code A7K9M2", "to": "+12015550123", "status": "sent"}],
+            "next_page_uri": None, "page": 0, "page_size": 50, "uri": "/x", "first_page_uri": "/x",
+            "previous_page_uri": None, "start": 0, "end": 0}
+    fake_api.script += [(200, page), (200, dict(page, messages=[]))]
+    since = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    backend = _backend(fake_api.url)
+    assert backend.find_sent("+12015550123", "Code A7K9M2", since) == sid
+    assert backend.find_sent("+12015550123", "Code A7K9M2", since) is None
+    method, path, _, _ = fake_api.received[0]
+    assert method == "GET" and "/Messages.json" in path and "To=%2B12015550123" in path

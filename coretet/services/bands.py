@@ -1,6 +1,5 @@
 """Bands: the tier gate, members, roles and invitations. Changes commit, so row locks last until then."""
 import hashlib
-import unicodedata
 from collections import namedtuple
 from datetime import timedelta
 
@@ -12,15 +11,11 @@ from coretet.models.band import ROLES
 from coretet.services import codes, tiers
 from coretet.services.messaging import queue_sms
 from coretet.services.phone import blind_index, decrypt_phone, encrypt_phone, mask
+from coretet.services.sms_text import SMS_LIMIT, gsm7, shorten
 from coretet.services.workspaces import Forbidden, NotFound, parse_id
 
 INVITE_DAYS = 7
 NAME_MAX = 80
-SMS_LIMIT = 160
-# GSM-7 basic alphabet without newlines: each of these costs one of the 160 characters.
-_GSM7 = frozenset("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-_LOOKALIKES = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."}
 _RANK = {role: index for index, role in enumerate(ROLES)}
 
 # A sent invite and its one-time token; only the token's hash is stored.
@@ -167,30 +162,14 @@ def invite_by_phone(workspace, e164, *, keys, link_for):
     return invitation
 
 
-def _gsm7_char(ch):
-    """The character if GSM-7 has it, else its plain look-alike or base letter, else nothing."""
-    ch = _LOOKALIKES.get(ch, ch)
-    return ch if set(ch) <= _GSM7 else "".join(c for c in unicodedata.normalize("NFKD", ch) if c in _GSM7)
-
-
-def gsm7(text):
-    """Text reduced to the GSM-7 basic alphabet, so a message is one 160-character segment."""
-    return " ".join("".join(_gsm7_char(ch) for ch in " ".join(str(text).split())).split())
-
-
-def _shorten(text, limit):
-    """Text cut to `limit` (at least 4) characters, ending in "..." when cut."""
-    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
-
-
 def invite_sms(inviter_name, band_name, link):
     """'CoreTet: Alex invited you to join "Band" on CoreTet: <link>', names shortened to fit."""
     words = gsm7(inviter_name).split()
-    inviter = _shorten(words[0] if words else "A bandmate", 20)
+    inviter = shorten(words[0] if words else "A bandmate", 20)
     template = 'CoreTet: {} invited you to join "{}" on CoreTet: {}'
     room = SMS_LIMIT - len(template.format(inviter, "", link))
     if room >= 6:
-        return template.format(inviter, _shorten(gsm7(band_name) or "a band", room), link)
+        return template.format(inviter, shorten(gsm7(band_name) or "a band", room), link)
     # Only an unusually long base URL gets here; the link matters more than the names.
     return f"CoreTet band invite: {link}"
 

@@ -46,6 +46,13 @@ class OutboxSms:
         message_id = outbox.write(self.outbox_dir, "sms", {"to": to, "body": body})
         return SendResult(sid=f"OB{message_id}", status="sent")
 
+    def find_sent(self, to, body, since):
+        """The id of this exact text to this number sent at or after `since`, if there is one."""
+        for record in outbox.read(self.outbox_dir, "sms", limit=1000):
+            if record["to"] == to and record["body"] == body and record["at"] >= since.isoformat():
+                return f"OB{record['id']}"
+        return None
+
 
 class TwilioSms:
     """Production backend: Twilio's Messages API through the official SDK."""
@@ -81,6 +88,18 @@ class TwilioSms:
         except (TwilioException, OSError) as exc:
             raise SmsError(f"Twilio could not be reached: {type(exc).__name__}") from exc
         return SendResult(sid=message.sid, status=message.status or "queued")
+
+    def find_sent(self, to, body, since):
+        """Ask Twilio whether this exact text already went to this number (after a worker died)."""
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            for message in self.client.messages.list(to=to, date_sent_after=since, limit=50):
+                if message.body == body:
+                    return message.sid
+        except (TwilioException, OSError) as exc:
+            raise SmsError(f"Twilio could not be reached: {type(exc).__name__}") from exc
+        return None
 
 
 def _http_client(api_base, timeout):

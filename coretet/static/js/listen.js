@@ -1,0 +1,111 @@
+// Recipient player: next track, lock-screen controls, "listened" count and listen beacons.
+(function () {
+  "use strict";
+  var root = document.getElementById("player");
+  if (!root) return;
+  var audio = document.getElementById("audio");
+  var now = document.getElementById("now");
+  var listened = document.getElementById("listened");
+  var links = Array.prototype.slice.call(document.querySelectorAll("a.track"));
+  var storeKey = "coretet:heard:" + root.dataset.key;
+  var media = "mediaSession" in navigator ? navigator.mediaSession : null;
+  var current = 0;
+  var started = false;
+  var lastBeacon = 0;
+
+  function heard() {
+    try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
+  }
+
+  function showHeard() {
+    var done = heard();
+    var count = links.filter(function (a) { return done[a.dataset.track]; }).length;
+    links.forEach(function (a) { a.classList.toggle("heard", !!done[a.dataset.track]); });
+    listened.textContent = "You've listened to " + count + "/" + links.length;
+    listened.hidden = false;
+  }
+
+  function markHeard() {
+    var done = heard();
+    done[links[current].dataset.track] = 1;
+    try { localStorage.setItem(storeKey, JSON.stringify(done)); } catch (e) { /* private mode */ }
+    showHeard();
+  }
+
+  function beacon(position) {
+    var body = new FormData();
+    body.append("csrf_token", root.dataset.csrf);
+    body.append("track", links[current].dataset.track);
+    body.append("position", String(Math.floor(position || 0)));
+    lastBeacon = Date.now();
+    if (navigator.sendBeacon && navigator.sendBeacon(root.dataset.progress, body)) return;
+    fetch(root.dataset.progress, { method: "POST", body: body, credentials: "same-origin", keepalive: true })
+      .catch(function () { /* progress is best effort */ });
+  }
+
+  function setMetadata() {
+    if (!media || typeof MediaMetadata === "undefined") return;
+    media.metadata = new MediaMetadata({
+      title: links[current].dataset.title, artist: root.dataset.artist, album: root.dataset.album
+    });
+  }
+
+  function load(index, play) {
+    if (index < 0 || index >= links.length) return;
+    current = index;
+    started = false;
+    audio.src = links[index].href;
+    now.textContent = links[index].dataset.title;
+    links.forEach(function (a, i) {
+      a.classList.toggle("playing", i === index);
+      if (i === index) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+    });
+    setMetadata();
+    if (play) audio.play().catch(function () { /* needs a tap first */ });
+  }
+
+  links.forEach(function (a, i) {
+    a.addEventListener("click", function (event) { event.preventDefault(); load(i, true); });
+  });
+  document.getElementById("prev").addEventListener("click", function () { load(current - 1, true); });
+  document.getElementById("next").addEventListener("click", function () { load(current + 1, true); });
+
+  audio.addEventListener("play", function () {
+    if (!started) { started = true; beacon(0); }
+  });
+  audio.addEventListener("timeupdate", function () {
+    if (Date.now() - lastBeacon > 15000 && audio.currentTime >= 1) beacon(audio.currentTime);
+    if (media && media.setPositionState && isFinite(audio.duration)) {
+      try {
+        media.setPositionState({ duration: audio.duration, position: audio.currentTime, playbackRate: audio.playbackRate });
+      } catch (e) { /* position briefly past duration */ }
+    }
+  });
+  audio.addEventListener("pause", function () { if (audio.currentTime >= 1) beacon(audio.currentTime); });
+  audio.addEventListener("ended", function () {
+    beacon(audio.duration || audio.currentTime);
+    markHeard();
+    if (current + 1 < links.length) load(current + 1, true); else started = false;
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && !audio.paused) beacon(audio.currentTime);
+  });
+
+  if (media) {
+    var actions = {
+      play: function () { audio.play(); },
+      pause: function () { audio.pause(); },
+      previoustrack: function () { load(current - 1, true); },
+      nexttrack: function () { load(current + 1, true); },
+      seekbackward: function (d) { audio.currentTime = Math.max(0, audio.currentTime - (d.seekOffset || 10)); },
+      seekforward: function (d) { audio.currentTime = Math.min(audio.duration || 0, audio.currentTime + (d.seekOffset || 10)); },
+      seekto: function (d) { audio.currentTime = d.seekTime; }
+    };
+    Object.keys(actions).forEach(function (name) {
+      try { media.setActionHandler(name, actions[name]); } catch (e) { /* action not supported here */ }
+    });
+  }
+  links[0].classList.add("playing");
+  setMetadata();
+  showHeard();
+})();
