@@ -4,6 +4,7 @@ A lock (too many wrong codes across all IPs) stops new code entries only. Recipi
 who already entered their code on their own phone keep listening: the lock is there
 against guessing, and they have proved they hold a real code.
 """
+from datetime import timedelta
 import hashlib
 import math
 
@@ -178,10 +179,14 @@ def grant_for_profile(token, profile, keys, now):
     )
 
 
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def touch(grant, now):
-    """Note a visit of the player page for the owner's "last access"."""
-    grant.last_accessed_at = now
-    db.session.commit()
+    """Note a visit of the player page for the owner's "last access" (at most one write a minute)."""
+    if grant.last_accessed_at is None or now - grant.last_accessed_at >= TOUCH_EVERY:
+        grant.last_accessed_at = now
+        db.session.commit()
 
 
 def shared_track(grant, track_id):
