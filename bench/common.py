@@ -144,17 +144,20 @@ class Instance:
 class Gunicorn:
     """gunicorn with deploy/gunicorn.conf.py on 127.0.0.1, as a child process; settings by environment."""
 
+    app_spec = ["app:app"]
+    log_name = "gunicorn.log"
+
     def __init__(self, instance, **settings):
         self.port = free_port()
         self.env = dict(instance.env, CORETET_BIND=f"127.0.0.1:{self.port}", GUNICORN_ACCESSLOG="")
         self.env.update({key: str(value) for key, value in settings.items()})
-        self.log_path = instance.dir / "gunicorn.log"
+        self.log_path = instance.dir / self.log_name
         self.process = None
 
     def __enter__(self):
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "app:app"],
+            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), *self.app_spec],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         try:

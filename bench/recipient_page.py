@@ -8,8 +8,7 @@ import subprocess
 import sys
 import urllib.parse
 
-from common import BIN, GUNICORN_CONF, ROOT, Client, Gunicorn, Instance, form_csrf_token, log, require_commands, \
-    stop, wait_for_port, write_result
+from common import ROOT, Client, Gunicorn, Instance, form_csrf_token, log, require_commands, write_result
 from share_setup import make_listen_share
 
 SETTINGS = {"WEB_CONCURRENCY": 2, "GUNICORN_WORKER_CLASS": "sync", "GUNICORN_MAX_REQUESTS": 0,
@@ -21,19 +20,8 @@ BAR = 0.30
 class MinimalGunicorn(Gunicorn):
     """The same gunicorn settings, serving bench/minimal_app.py instead of CoreTet."""
 
-    def __enter__(self):
-        self._log = open(self.log_path.with_name("gunicorn-minimal.log"), "wb")
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--pythonpath", str(ROOT / "bench"), "minimal_app:app"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(self.port, self.process)
-            self._wait_for_workers()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
+    app_spec = ["--pythonpath", str(ROOT / "bench"), "minimal_app:app"]
+    log_name = "gunicorn-minimal.log"
 
 
 def wrk(port, path, cookie=None):

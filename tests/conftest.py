@@ -178,3 +178,14 @@ def fake_api():
     api = FakeApi()
     yield api
     api.close()
+
+
+@pytest.fixture
+def race_app(pg_app, postgres_url, tmp_path):
+    """pg_app's database and storage with one connection per thread (NullPool), for race tests."""
+    from sqlalchemy.pool import NullPool
+
+    app = build_app(postgres_url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool})
+    yield app
+    with app.app_context():
+        db.engine.dispose()

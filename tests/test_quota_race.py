@@ -5,13 +5,11 @@ import wave
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.pool import NullPool
 
 from coretet.extensions import db
 from coretet.models import Band, Profile, Track
 from coretet.services.filestore import store_from_config
 from coretet.services.uploads import QuotaExceeded, store_upload
-from tests.conftest import build_app
 from tests.factories import make_band, make_profile
 from tests.test_audio import wav_bytes
 
@@ -36,15 +34,6 @@ def ten_mb_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("race") / "take.wav"
     write_wav(path, FILE_SIZE)
     return path
-
-
-@pytest.fixture
-def race_app(pg_app, postgres_url, tmp_path):
-    """pg_app's database and storage, with one connection per thread instead of a shared small pool."""
-    app = build_app(postgres_url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def small_upload(store, uploader, band=None):

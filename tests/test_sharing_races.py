@@ -3,7 +3,6 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.pool import NullPool
 
 from coretet.extensions import db
 from coretet.models import Playlist, Profile, SharedPlaylist, SmsCredit, SmsMessage
@@ -12,19 +11,9 @@ from coretet.services.credits import current_period
 from coretet.services.keys import keys_from_config
 from coretet.services.sms_credits import NotEnoughCredits
 from coretet.services.workspaces import Workspace
-from tests.conftest import build_app
 from tests.factories import make_playlist, make_profile
 
 PHONE = "+12015550123"
-
-
-@pytest.fixture
-def race_app(pg_app, postgres_url, tmp_path):
-    """pg_app's database with one connection per thread instead of a shared small pool."""
-    app = build_app(postgres_url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"poolclass": NullPool})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def race(app, threads, action):
