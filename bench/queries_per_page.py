@@ -1,4 +1,4 @@
-"""SQL statements per page for 10 and for 500 tracks (workspace and playlist pages); the bar is equal counts (no N+1)."""
+"""SQL statements per page for 10 and for 500 tracks (workspace, playlist, recipient pages); the bar is equal counts."""
 import re
 import sys
 import time
@@ -36,8 +36,45 @@ def populate(app, size):
         db.session.flush()
         db.session.add_all(PlaylistTrack(playlist_id=playlist.id, track_id=track.id, position=position,
                                          added_by=profile.id) for position, track in enumerate(tracks))
+        token = _share(app, profile, playlist)
         db.session.commit()
-        return email, password, str(playlist.id)
+        return email, password, str(playlist.id), token
+
+
+CODE = "A7K9M2"
+
+
+def _share(app, profile, playlist):
+    """A share of the playlist with one grant whose code is CODE, for the recipient page."""
+    import uuid
+
+    from coretet.extensions import db
+    from coretet.models import AccessGrant, SharedPlaylist
+    from coretet.services import codes
+    from coretet.services.keys import keys_from_config
+    from coretet.services.phone import blind_index, encrypt_phone
+
+    keys = keys_from_config(app.config)
+    share = SharedPlaylist(playlist_id=playlist.id, shared_by=profile.id, share_token=codes.generate_token(),
+                           total_access_grants=1)
+    db.session.add(share)
+    db.session.flush()
+    grant_id = uuid.uuid4()
+    db.session.add(AccessGrant(id=grant_id, shared_playlist_id=share.id,
+                               phone_blind_index=blind_index("+12015550150", keys.phone_hmac),
+                               phone_encrypted=encrypt_phone("+12015550150", keys.phone_encryption),
+                               code_hash=codes.hash_code(CODE, keys.code_hmac, context=grant_id)))
+    return share.share_token
+
+
+def open_share(app, token):
+    """A phone's client that has entered the code, so the player page answers."""
+    client = app.test_client()
+    page = client.get(f"/listen/{token}").data
+    response = client.post(f"/listen/{token}", data={"code": CODE, "csrf_token": form_csrf_token(page)})
+    if response.status_code != 303:
+        raise SystemExit(f"code entry answered {response.status_code}")
+    return client
 
 
 def sign_in(client, email, password):
@@ -80,15 +117,16 @@ def main():
         if not has_playlist_page:
             log(f"the playlist page ({PLAYLIST_RULE}) is missing: measuring the workspace page only")
 
-        pages = {"workspace": {}, "playlist": {}}
+        pages = {"workspace": {}, "playlist": {}, "recipient": {}}
         for size in SIZES:
-            email, password, playlist_id = populate(app, size)
+            email, password, playlist_id, token = populate(app, size)
             client = app.test_client()
             sign_in(client, email, password)
             pages["workspace"][size] = measure(client, statements, "/w/me", size)
             if has_playlist_page:
                 path = f"/w/me/playlists/{urllib.parse.quote(playlist_id)}"
                 pages["playlist"][size] = measure(client, statements, path, size)
+            pages["recipient"][size] = measure(open_share(app, token), statements, f"/listen/{token}/play", size)
     finally:
         instance.remove()
 
@@ -105,7 +143,6 @@ def main():
     notes = [f"the {name} page runs more queries with more tracks (N+1)" for name, ok in equal.items() if not ok]
     if not has_playlist_page:
         notes.append("the playlist page does not exist yet")
-    notes.append("workspace and playlist pages only: the recipient page is not built yet")
     log(f"equal counts: {equal} -> {'met' if met else 'NOT met'}")
     write_result("queries_per_page", {
         "bar": "playlist, workspace and recipient pages run the same number of SQL queries for 10 and 500 tracks",
