@@ -72,7 +72,7 @@ def test_band_user_with_a_band_sees_the_producer_waitlist_modal(app):
     make_band(owner)
     page = hx(client_for(app, owner), "GET", "/bands/new").get_data(as_text=True)
     producer = tiers.get_tier("producer")
-    assert 'id="waitlist-modal"' in page and 'href="/plans"' in page
+    assert 'id="waitlist-modal"' in page and 'href="/producer/waitlist"' in page
     assert f"{producer.price_label}</strong>, not sold yet" in page
     assert str(producer.members_per_band) in page and str(producer.sms_credits_per_month) in page
 
