@@ -1,6 +1,7 @@
 """All tables, imported here so Alembic and the app see one metadata."""
 from coretet.models.band import Band, BandInvite, BandMember
 from coretet.models.base import Base, utcnow
+from coretet.models.collab import TrackComment, TrackEngagement
 from coretet.models.billing import (
     AdminAction, ProducerWaitlist, SmsCredit, SmsCreditPurchase, StripeEvent,
 )
@@ -13,5 +14,5 @@ __all__ = [
     "AccessGrant", "AdminAction", "Band", "BandInvite", "BandMember", "Base", "GrantListen",
     "LoginSession", "PhoneVerification", "Playlist", "PlaylistFollower", "PlaylistTrack",
     "ProducerWaitlist", "Profile", "SharedPlaylist", "SmsCredit", "SmsCreditPurchase",
-    "SmsMessage", "StripeEvent", "Track", "utcnow",
+    "SmsMessage", "StripeEvent", "Track", "TrackComment", "TrackEngagement", "utcnow",
 ]

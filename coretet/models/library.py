@@ -3,14 +3,15 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text,
+    JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text,
     UniqueConstraint, Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coretet.models.base import Base, Timestamps, created_at, uuid_pk
+from coretet.models.base import Base, Timestamps, UTCDateTime, created_at, uuid_pk
 
 FOLLOWER_SOURCES = ("manual", "sms_share", "band_member")
+ANALYSIS_STATES = ("pending", "running", "done", "failed")
 
 
 class Track(Timestamps, Base):
@@ -20,6 +21,12 @@ class Track(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("file_size >= 0", name="file_size_non_negative"),
         CheckConstraint("duration_seconds IS NULL OR duration_seconds >= 0", name="duration_non_negative"),
+        CheckConstraint("attached_bytes >= 0", name="attached_bytes_non_negative"),
+        CheckConstraint("version_number >= 1", name="version_number_positive"),
+        CheckConstraint(
+            "analysis_status IN ('pending', 'running', 'done', 'failed')", name="analysis_status_valid"
+        ),
+        UniqueConstraint("lineage_id", "version_number", name="uq_tracks_lineage_version"),
         Index("ix_tracks_band_created", "band_id", "created_at"),
         Index("ix_tracks_owner_band_created", "created_by", "band_id", "created_at"),
     )
@@ -36,6 +43,28 @@ class Track(Timestamps, Base):
     band_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("bands.id", ondelete="CASCADE")
     )
+    # Bytes of files attached to this track (voice memo comments); the storage
+    # triggers charge file_size + attached_bytes, and triggers on track_comments
+    # keep this column equal to the sum of the track's voice memos.
+    attached_bytes: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+
+    # Versions: every version of a song is its own track row (so storage stays
+    # trigger-tracked) sharing a lineage_id, which is the first version's id.
+    lineage_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    version_number: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    version_notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    # Worker analysis: waveform peaks (list of floats 0..1) and integrated loudness.
+    analysis_status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    analysis_error: Mapped[str | None] = mapped_column(String(255))
+    waveform_peaks: Mapped[list | None] = mapped_column(JSON)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    analyzed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("id", uuid.uuid4())
+        kwargs.setdefault("lineage_id", kwargs["id"])
+        super().__init__(**kwargs)
 
     @property
     def is_personal(self):

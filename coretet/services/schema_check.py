@@ -10,11 +10,18 @@ from dataclasses import dataclass
 from sqlalchemy import CheckConstraint, Engine, UniqueConstraint, and_, func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-STORAGE_TRIGGERS = (
-    "track_insert_storage_trigger",
-    "track_delete_storage_trigger",
-    "track_update_storage_trigger",
-)
+STORAGE_TRIGGERS = {
+    "tracks": (
+        "track_insert_storage_trigger",
+        "track_delete_storage_trigger",
+        "track_update_storage_trigger",
+    ),
+    "track_comments": (
+        "comment_insert_voice_trigger",
+        "comment_delete_voice_trigger",
+        "comment_update_voice_trigger",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -144,25 +151,29 @@ def _foreign_keys(inspector, table):
 
 
 def trigger_checks(conn):
-    """The three storage triggers exist (and, on PostgreSQL, are enabled) on tracks."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        rows = conn.execute(text(
-            "SELECT tgname, tgenabled <> 'D' FROM pg_trigger"
-            " WHERE tgrelid = to_regclass('tracks') AND NOT tgisinternal"
-        ))
-    elif dialect == "sqlite":
-        rows = conn.execute(text(
-            "SELECT name, 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'tracks'"
-        ))
-    else:
-        return [Check(f"trigger {name}", False, f"cannot list triggers on {dialect}") for name in STORAGE_TRIGGERS]
-    enabled = dict(rows.all())
-    return [
-        Check(f"trigger {name}", bool(enabled.get(name)),
-              "" if enabled.get(name) else ("disabled" if name in enabled else "missing on tracks"))
-        for name in STORAGE_TRIGGERS
-    ]
+    """The storage triggers exist (and, on PostgreSQL, are enabled) on tracks and track_comments."""
+    checks = []
+    for table, names in STORAGE_TRIGGERS.items():
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            rows = conn.execute(text(
+                "SELECT tgname, tgenabled <> 'D' FROM pg_trigger"
+                " WHERE tgrelid = to_regclass(:table) AND NOT tgisinternal"
+            ), {"table": table})
+        elif dialect == "sqlite":
+            rows = conn.execute(text(
+                "SELECT name, 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"
+            ), {"table": table})
+        else:
+            checks += [Check(f"trigger {name}", False, f"cannot list triggers on {dialect}") for name in names]
+            continue
+        enabled = dict(rows.all())
+        checks += [
+            Check(f"trigger {name}", bool(enabled.get(name)),
+                  "" if enabled.get(name) else ("disabled" if name in enabled else f"missing on {table}"))
+            for name in names
+        ]
+    return checks
 
 
 _PROFILE_DRIFT = """
@@ -170,7 +181,7 @@ _PROFILE_DRIFT = """
         SELECT p.id FROM profiles p
         LEFT JOIN tracks t ON t.created_by = p.id AND t.band_id IS NULL
         GROUP BY p.id, p.storage_used
-        HAVING p.storage_used <> COALESCE(SUM(t.file_size), 0)
+        HAVING p.storage_used <> COALESCE(SUM(t.file_size + t.attached_bytes), 0)
     ) drift
 """
 _BAND_DRIFT = """
@@ -178,7 +189,15 @@ _BAND_DRIFT = """
         SELECT b.id FROM bands b
         LEFT JOIN tracks t ON t.band_id = b.id
         GROUP BY b.id, b.storage_used
-        HAVING b.storage_used <> COALESCE(SUM(t.file_size), 0)
+        HAVING b.storage_used <> COALESCE(SUM(t.file_size + t.attached_bytes), 0)
+    ) drift
+"""
+_ATTACHED_DRIFT = """
+    SELECT COUNT(*) FROM (
+        SELECT t.id FROM tracks t
+        LEFT JOIN track_comments c ON c.track_id = t.id
+        GROUP BY t.id, t.attached_bytes
+        HAVING t.attached_bytes <> COALESCE(SUM(c.voice_size), 0)
     ) drift
 """
 
@@ -192,8 +211,10 @@ def behaviour_checks(conn, metadata):
     transaction = conn.begin_nested() if conn.in_transaction() else conn.begin()
     checks = []
     try:
-        for name, query in (("profiles", _PROFILE_DRIFT), ("bands", _BAND_DRIFT)):
-            check_name = f"storage: every row of {name} matches its tracks"
+        for name, query in (("profiles", _PROFILE_DRIFT), ("bands", _BAND_DRIFT),
+                            ("tracks", _ATTACHED_DRIFT)):
+            check_name = (f"storage: every row of {name} matches its voice memos" if name == "tracks"
+                          else f"storage: every row of {name} matches its tracks")
             try:
                 drift = conn.execute(text(query)).scalar_one()
             except SQLAlchemyError as exc:
@@ -209,7 +230,8 @@ def behaviour_checks(conn, metadata):
 
 
 def _probe(conn, metadata, checks):
-    profiles, bands, tracks = (metadata.tables[name] for name in ("profiles", "bands", "tracks"))
+    profiles, bands, tracks, comments = (
+        metadata.tables[name] for name in ("profiles", "bands", "tracks", "track_comments"))
     owner, other, band = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
     def sql(statement):
@@ -223,7 +245,8 @@ def _probe(conn, metadata, checks):
         return sql(select(table.c.storage_used).where(table.c.id == row_id)).scalar_one()
 
     def covered(condition):
-        return sql(select(func.coalesce(func.sum(tracks.c.file_size), 0)).where(condition)).scalar_one()
+        size = tracks.c.file_size + tracks.c.attached_bytes
+        return sql(select(func.coalesce(func.sum(size), 0)).where(condition)).scalar_one()
 
     def personal(profile_id):
         return covered(and_(tracks.c.band_id.is_(None), tracks.c.created_by == profile_id))
@@ -231,7 +254,8 @@ def _probe(conn, metadata, checks):
     def add_track(size, created_by, band_id=None):
         track_id = uuid.uuid4()
         sql(tracks.insert().values(
-            id=track_id, title="schema verify probe", storage_key=f"verify-probe/{track_id.hex}",
+            id=track_id, lineage_id=track_id, title="schema verify probe",
+            storage_key=f"verify-probe/{track_id.hex}",
             file_size=size, content_type="audio/wav", created_by=created_by, band_id=band_id,
         ))
         return track_id
@@ -271,6 +295,13 @@ def _probe(conn, metadata, checks):
     step("trigger: move personal→band", lambda: change(ids["b"], band_id=band))
     step("trigger: move band→personal", lambda: change(ids["c"], band_id=None))
     step("trigger: new owner of a personal track is charged", lambda: change(ids["a"], created_by=other))
+    comment_id = uuid.uuid4()
+    step("trigger: voice memo charges its track's band", lambda: sql(comments.insert().values(
+        id=comment_id, track_id=ids["b"], author_id=owner, body="", voice_size=300,
+        voice_storage_key=f"verify-probe/{comment_id.hex}")))
+    step("trigger: voice memo moves with its track", lambda: change(ids["b"], band_id=None))
+    step("trigger: deleting a voice memo credits it", lambda: (
+        sql(comments.delete().where(comments.c.id == comment_id)), change(ids["b"], band_id=band)))
     step("trigger: delete credits owner", lambda: sql(tracks.delete().where(tracks.c.id == ids["c"])))
     step("trigger: delete credits band", lambda: sql(tracks.delete().where(tracks.c.id == ids["d"])))
 

@@ -44,6 +44,10 @@ class Tier:
     recipients_per_share: Optional[int]
     max_share_expiry_days: int
     never_expiry_allowed: bool
+    # Collaboration features (SPEC §9); listened/liked/loved and plain comments are on every tier.
+    timestamped_comments: bool = False
+    voice_comments: bool = False
+    version_compare: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,9 @@ _BAND = Tier(
     recipients_per_share=10,
     max_share_expiry_days=90,
     never_expiry_allowed=True,
+    timestamped_comments=True,
+    voice_comments=True,
+    version_compare=True,
 )
 
 # Producer is not sold yet: people join a waitlist instead of checking out.
@@ -118,6 +125,9 @@ _PRODUCER = Tier(
     recipients_per_share=None,
     max_share_expiry_days=365,
     never_expiry_allowed=True,
+    timestamped_comments=True,
+    voice_comments=True,
+    version_compare=True,
 )
 
 TIERS = {tier.key: tier for tier in (_FREE, _BAND, _PRODUCER)}
@@ -249,6 +259,33 @@ def expiry_allowed(tier_key: str, days: Optional[int]) -> Decision:
     )
 
 
+# Collaboration features gated by tier, with how the upgrade modal names them.
+FEATURES = {
+    "timestamped_comments": "Comments at a moment in the track",
+    "voice_comments": "Voice memo comments",
+    "version_compare": "A/B compare of versions",
+}
+_FEATURE_REFUSALS = {
+    "timestamped_comments": "Comments at a moment in the track are",
+    "voice_comments": "Voice memo comments are",
+    "version_compare": "A/B compare of versions is",
+}
+
+
+def can_use_feature(tier_key: str, feature: str) -> Decision:
+    """Decide whether this tier has a collaboration feature (one of FEATURES)."""
+    tier = get_tier(tier_key)
+    if feature not in FEATURES:
+        raise ValueError(f"Unknown feature {feature!r}; expected one of {', '.join(FEATURES)}")
+    if getattr(tier, feature):
+        return Decision(True)
+    return _refuse(
+        tier_key,
+        f"{_FEATURE_REFUSALS[feature]} not part of the {tier.name} plan.",
+        lambda above: "to get it",
+    )
+
+
 def expiry_label(days: Optional[int]) -> str:
     """Label one expiry choice the way the share form shows it."""
     if days is None:
@@ -302,6 +339,7 @@ def comparison_rows() -> list:
         ("Active shares at once", [limit_label(t.active_shares) for t in tiers]),
         ("Recipients per share", [limit_label(t.recipients_per_share) for t in tiers]),
         ("Longest share expiry", [expiry_limit_label(t) for t in tiers]),
+        *((label, ["Yes" if getattr(t, key) else "—" for t in tiers]) for key, label in FEATURES.items()),
     ]
 
 

@@ -53,6 +53,14 @@ class Workspace:
         return self.band is not None and self.band.read_only
 
     @property
+    def feature_tier(self):
+        """The tier whose collaboration features apply here: the user's own in the personal
+        space; in a band, Band while the band is paid for (not read-only), else Free."""
+        if self.band is None:
+            return self.profile.tier
+        return "free" if self.band.read_only else "band"
+
+    @property
     def storage_owner(self):
         return self.profile if self.band is None else self.band
 
