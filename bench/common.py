@@ -76,16 +76,43 @@ def wait_for_port(port, process, seconds=30):
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {seconds} s")
 
 
+def spawn(args, env, log_path):
+    """Start a child in its own process group (output to log_path), so stop() can end it with everything it forked."""
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    process.own_group = True
+    return process
+
+
 def stop(process, seconds=15):
-    """Stop a child we started: SIGTERM, then SIGKILL if it has not exited in time."""
-    if process is None or process.poll() is not None:
+    """Stop a child we started: SIGTERM, then SIGKILL if it has not exited in time.
+
+    A child from spawn() leads its own process group; the whole group is signalled, and killed at
+    the end, so no worker it forked outlives it.
+    """
+    if process is None:
         return
-    process.send_signal(signal.SIGTERM)
+    group = process.pid if getattr(process, "own_group", False) else None
+    if process.poll() is None:
+        _signal(process, group, signal.SIGTERM)
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            _signal(process, group, signal.SIGKILL)
+            process.wait(5)
+    if group is not None:
+        _signal(process, group, signal.SIGKILL)
+
+
+def _signal(process, group, signum):
     try:
-        process.wait(seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+        if group is None:
+            process.send_signal(signum)
+        else:
+            os.killpg(group, signum)
+    except ProcessLookupError:
+        pass
 
 
 class Instance:
@@ -142,7 +169,11 @@ class Instance:
 
 
 class Gunicorn:
-    """gunicorn with deploy/gunicorn.conf.py on 127.0.0.1, as a child process; settings by environment."""
+    """gunicorn with deploy/gunicorn.conf.py on 127.0.0.1, as a child process; settings by environment.
+
+    `instance` is anything with `env` (the app's environment) and `dir` (where the log goes): an
+    Instance here, or the PostgreSQL + Redis server of the browser tests (tests/e2e/servers.py).
+    """
 
     app_spec = ["app:app"]
     log_name = "gunicorn.log"
@@ -155,11 +186,8 @@ class Gunicorn:
         self.process = None
 
     def __enter__(self):
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), *self.app_spec],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
+        self.process = spawn([str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), *self.app_spec],
+                             self.env, self.log_path)
         try:
             wait_for_port(self.port, self.process)
             self._wait_for_workers()
@@ -170,7 +198,6 @@ class Gunicorn:
 
     def __exit__(self, *exc):
         stop(self.process, seconds=35)
-        self._log.close()
 
     def _wait_for_workers(self, seconds=30):
         # The same default as deploy/gunicorn.conf.py when WEB_CONCURRENCY is not set.

@@ -11,7 +11,7 @@ PLAYLIST_RULE = "/w/<ws>/playlists/<playlist_id>"
 
 
 def populate(app, size):
-    """A band-tier user with `size` personal tracks, one playlist holding all of them, and one band."""
+    """A band-tier user with `size` personal songs (half with a v2), one playlist holding all of them, and one band."""
     from coretet.extensions import db
     from coretet.models import Band, BandMember, Playlist, PlaylistTrack, Profile, Track
     from coretet.services import accounts
@@ -31,6 +31,11 @@ def populate(app, size):
                         duration_seconds=180.0, content_type="audio/mpeg", created_by=profile.id)
                   for i in range(size)]
         db.session.add_all(tracks)
+        # Every other song has a second version, so the pages resolve "latest version" as they do in use.
+        db.session.add_all(Track(title=track.title, storage_key=f"bench/{size}/{i}/v2", file_size=MIB,
+                                 duration_seconds=181.0, content_type="audio/mpeg", created_by=profile.id,
+                                 lineage_id=track.lineage_id, version_number=2)
+                           for i, track in enumerate(tracks) if i % 2)
         playlist = Playlist(title=f"Bench playlist {size}", description="All of them", created_by=profile.id)
         db.session.add(playlist)
         db.session.flush()

@@ -51,6 +51,7 @@ def register_blueprints(app):
     from coretet.blueprints.dev import bp as dev_bp
     from coretet.blueprints.listen import bp as listen_bp
     from coretet.blueprints.workspace import bp as workspace_bp
+    from coretet.blueprints.collab import bp as collab_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
@@ -63,6 +64,7 @@ def register_blueprints(app):
     app.register_blueprint(listen_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(collab_bp)
     if not app.config["CORETET_ENV"] == "production":
         app.register_blueprint(dev_bp)
 

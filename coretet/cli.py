@@ -1,4 +1,4 @@
-"""Command-line commands: `flask seed-demo`, `flask credits rollover`, `flask users promote`."""
+"""Command-line commands: `flask seed-demo`, `flask credits rollover`, `flask users promote`, `flask tracks analyze`."""
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -13,6 +13,25 @@ credits_cli = AppGroup("credits", help="SMS credit periods.")
 users_cli = AppGroup("users", help="Accounts.")
 storage_cli = AppGroup("storage", help="Stored audio files.")
 sms_cli = AppGroup("sms", help="Outbound text messages.")
+tracks_cli = AppGroup("tracks", help="Uploaded tracks.")
+stripe_cli = AppGroup("stripe", help="Stripe products and prices.")
+
+
+@stripe_cli.command("setup")
+@with_appcontext
+def stripe_setup():
+    """Create the Band price, first-month coupon and credit pack prices once; print the settings."""
+    import stripe as stripe_sdk
+
+    from coretet.services import stripe_gateway, stripe_setup as setup
+
+    try:
+        lines = setup.ensure_catalogue(stripe_gateway.client(current_app.config))
+    except (stripe_gateway.BillingUnavailable, stripe_sdk.StripeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("# Add these to the environment of every web process:")
+    for setting, object_id, created in lines:
+        click.echo(f"{setting}={object_id}    # {'created' if created else 'already there'}")
 
 
 @sms_cli.command("recover")
@@ -36,6 +55,39 @@ def storage_sweep(older_than):
 
     removed = sweep_orphans(store_from_config(current_app.config), older_than_seconds=older_than)
     click.echo(f"Removed {len(removed)} orphaned file{'s' if len(removed) != 1 else ''}.")
+
+
+@tracks_cli.command("analyze")
+@click.argument("track_ids", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Every track that is pending, failed or abandoned mid-analysis.")
+@with_appcontext
+def tracks_analyze(track_ids, all_pending):
+    """Queue waveform and loudness analysis for TRACK_IDS (done again), or with --all-pending."""
+    import uuid
+
+    from coretet.tasks import requeue_analysis
+
+    if bool(track_ids) == all_pending:
+        raise click.UsageError("Give track ids or --all-pending (not both).")
+    try:
+        ids = [str(uuid.UUID(value)) for value in track_ids]
+    except ValueError as exc:
+        raise click.BadParameter("track ids are UUIDs", param_hint="TRACK_IDS") from exc
+    queued = requeue_analysis(ids)
+    click.echo(f"Queued analysis of {len(queued)} track{'s' if len(queued) != 1 else ''}.")
+
+
+@credits_cli.command("schedule")
+@with_appcontext
+def credits_schedule():
+    """Run the rollover daily through RQ's scheduler instead of cron (needs REDIS_URL and worker.py)."""
+    from datetime import timedelta
+
+    from coretet.schedule import schedule_rollover
+
+    if schedule_rollover(current_app, delay=timedelta(seconds=0)) is None:
+        raise click.ClickException("Scheduling through RQ needs REDIS_URL; use cron or the systemd timer instead.")
+    click.echo("The credit rollover runs now and then every 24 hours through the RQ worker's scheduler.")
 
 
 @credits_cli.command("rollover")
@@ -83,5 +135,7 @@ def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(tracks_cli)
+    app.cli.add_command(stripe_cli)
     app.cli.add_command(seed_demo)
     register_db_commands(app)

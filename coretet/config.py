@@ -58,7 +58,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(self.DATABASE_URL)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = _env("REDIS_URL")
-        self.RQ_QUEUES = ("sms", "default")
+        self.RQ_QUEUES = ("sms", "default", "analysis")
 
         self.APP_BASE_URL = _env("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
@@ -83,6 +83,12 @@ class Config:
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE")
+        # Catalogue ids printed by `flask stripe setup`.
+        self.STRIPE_PRICE_BAND = _env("STRIPE_PRICE_BAND")
+        self.STRIPE_COUPON_BAND_INTRO = _env("STRIPE_COUPON_BAND_INTRO")
+        self.STRIPE_PRICE_PACK25 = _env("STRIPE_PRICE_PACK25")
+        self.STRIPE_PRICE_PACK50 = _env("STRIPE_PRICE_PACK50")
+        self.STRIPE_PRICE_PACK100 = _env("STRIPE_PRICE_PACK100")
 
         self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
         self.STORAGE_DIR = _env("STORAGE_DIR", str(INSTANCE / "media"))

@@ -4,9 +4,10 @@ import re
 import uuid
 
 from flask import current_app
+from sqlalchemy import select
 
 from coretet.extensions import db
-from coretet.models import SmsMessage, utcnow
+from coretet.models import SmsMessage, Track, utcnow
 from coretet.services import messaging, sms_credits
 from coretet.services.keys import keys_from_config
 from coretet.services.sms import SmsError, backend_from_config
@@ -89,3 +90,58 @@ def recover_stuck_sms(older_than_seconds=300):
             outcome["requeued"] += 1
         db.session.commit()
     return outcome
+
+
+def analyze_track(track_id):
+    """Waveform peaks and loudness of one track, at most once: claim it, measure its file, record the outcome.
+
+    A done track is left alone; a running one is left to its worker unless that worker
+    went quiet long ago (it died). Undecodable audio ends as 'failed' with a short
+    message; the file and its playback are never touched.
+    """
+    from coretet.services import analysis
+    from coretet.services.filestore import store_from_config
+
+    track_id = uuid.UUID(track_id)
+    if not analysis.claim(track_id):
+        log.info("track %s: analysis done, running elsewhere or track gone", track_id)
+        return
+    storage_key = db.session.scalar(select(Track.storage_key).where(Track.id == track_id))
+    if storage_key is None:  # deleted since the claim
+        return
+    try:
+        with analysis.local_copy(store_from_config(current_app.config), storage_key) as path:
+            result = analysis.analyse(path)
+    except analysis.AnalysisError as exc:
+        analysis.record_failure(track_id, exc.message)
+        return
+    except Exception:
+        analysis.record_failure(track_id, analysis.UNEXPECTED)
+        raise
+    analysis.record(track_id, result)
+
+
+ANALYSIS_JOB_TIMEOUT = 30 * 60  # seconds; analysis.STALE_AFTER must stay longer
+
+
+def queue_analysis(track_id):
+    """Enqueue analyze_track for after the current transaction's commit."""
+    from coretet.jobs import enqueue_after_commit
+
+    enqueue_after_commit(db.session, analyze_track, str(track_id), queue="analysis",
+                         job_timeout=ANALYSIS_JOB_TIMEOUT)
+
+
+def requeue_analysis(track_ids=()):
+    """Queue analysis for these tracks (reset to pending first), or for every track that needs it; returns the ids."""
+    from coretet.services import analysis
+
+    if track_ids:
+        analysis.reset(track_ids)
+        ids = [uuid.UUID(str(value)) for value in track_ids]
+    else:
+        ids = analysis.needing_analysis()
+    for track_id in ids:
+        queue_analysis(track_id)
+    db.session.commit()
+    return ids

@@ -79,3 +79,35 @@ def make_playlist(owner, tracks=(), band=None, title=None):
                                      position=position, added_by=owner.id))
     db.session.commit()
     return playlist
+
+
+def make_comment(author, track, body="Nice take", position=None, parent=None, voice=None, store=None):
+    """A comment row; with `voice` (bytes) and `store`, a voice memo stored under its own key."""
+    from coretet.models import TrackComment
+
+    comment = TrackComment(track_id=track.id, author_id=author.id, body=body, position_seconds=position,
+                           parent_id=parent.id if parent else None)
+    if voice is not None:
+        comment.voice_storage_key = f"voice/test/{uuid.uuid4().hex}"
+        comment.voice_size, comment.voice_duration, comment.voice_content_type = len(voice), 2.0, "audio/webm"
+        store.save(comment.voice_storage_key, io.BytesIO(voice))
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def make_version(track, uploader=None, notes="", size=1000, duration=30.0, store=None):
+    """The next version of `track`'s song, in its workspace (numbered after the highest so far)."""
+    from sqlalchemy import func, select
+
+    number = db.session.scalar(select(func.max(Track.version_number)).where(Track.lineage_id == track.lineage_id))
+    version = Track(
+        title=track.title, storage_key=f"test/{uuid.uuid4().hex}", file_size=size, duration_seconds=duration,
+        content_type=track.content_type, created_by=uploader.id if uploader else track.created_by,
+        band_id=track.band_id, lineage_id=track.lineage_id, version_number=number + 1, version_notes=notes,
+    )
+    if store is not None:
+        store.save(version.storage_key, io.BytesIO(b"\0" * size))
+    db.session.add(version)
+    db.session.commit()
+    return version

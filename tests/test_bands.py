@@ -62,7 +62,7 @@ def test_free_user_cannot_create_band_and_sees_the_upgrade_modal(app):
     assert tiers.can_create_band("free", 0).reason in page
     assert all(figure in page for figure in (band.price_label, tiers.limit_label(band.band_storage_bytes, "bytes"),
                str(band.members_per_band), str(band.sms_credits_per_month), str(band.active_shares)))
-    assert 'href="/plans"' in page and "Maybe later" in page
+    assert 'action="/billing/checkout/band"' in page and "Maybe later" in page
     assert hx(client, "POST", "/bands/new", {"name": "Sneaky"}).status_code == 403
     assert count(Band.id) == 0
 

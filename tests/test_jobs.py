@@ -1,5 +1,8 @@
 """Jobs run only after the commit that queued them: in-process without Redis, through RQ with it."""
+from datetime import datetime, timezone
+
 import pytest
+from sqlalchemy import func, select
 
 from coretet.extensions import db
 from coretet.jobs import enqueue_after_commit, get_queue, make_worker
@@ -52,3 +55,33 @@ def test_with_redis_the_job_waits_in_rq_until_a_worker_runs_it(rq_app):
     make_worker(rq_app, queues=["default"], simple=True).work(burst=True)
     assert _is_admin(profile.id)
     assert queue.count == 0
+
+
+def test_rq_scheduled_rollover_opens_periods_and_books_the_next_day_once(rq_app):
+    from rq.registry import ScheduledJobRegistry
+
+    from coretet.models import SmsCredit
+    from coretet.schedule import ROLLOVER_JOB_ID, rollover_and_reschedule
+
+    make_profile()
+    make_profile()
+    runner = rq_app.test_cli_runner()
+    for _ in range(2):  # scheduling twice keeps one job
+        result = runner.invoke(args=["credits", "schedule"])
+        assert result.exit_code == 0, result.output
+    queue = get_queue("default")
+    assert queue.job_ids.count(ROLLOVER_JOB_ID) + ScheduledJobRegistry(queue=queue).get_job_ids().count(
+        ROLLOVER_JOB_ID) == 1
+
+    assert rollover_and_reschedule() == 2
+    assert db.session.scalar(select(func.count()).select_from(SmsCredit)) == 2
+    scheduled = ScheduledJobRegistry(queue=queue)
+    assert scheduled.get_job_ids() == [ROLLOVER_JOB_ID]
+    when = scheduled.get_scheduled_time(ROLLOVER_JOB_ID)
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    assert 23 * 3600 < (when - datetime.now(timezone.utc)).total_seconds() <= 24 * 3600 + 60
+
+
+def test_scheduling_without_redis_says_to_use_cron(app):
+    result = app.test_cli_runner().invoke(args=["credits", "schedule"])
+    assert result.exit_code != 0 and "use cron or the systemd timer" in result.output

@@ -1,6 +1,7 @@
 """Audio type and duration decided by content: magic bytes first, then mutagen confirms and measures."""
 import math
 import mmap
+import struct
 from dataclasses import dataclass
 
 import mutagen.aac
@@ -151,3 +152,159 @@ def sniff(path):
     if not length or not math.isfinite(length) or length <= 0:
         raise NotAudioError()
     return AudioInfo(kind, content_type, float(length))
+
+
+# Voice memos recorded in the browser (comments): Chromium's MediaRecorder writes WebM/Opus
+# with no duration in its header, and its MP4 is fragmented (mutagen reads ~0 s from it). Both
+# are measured from their blocks and fragments, so the 30-second cap holds whatever the client says.
+VOICE_REFUSAL = ("That recording isn't audio CoreTet can play. "
+                 "Record again, or attach an ogg, webm, m4a, mp3 or wav file.")
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+_EBML_DOCTYPE, _SEGMENT, _INFO, _TIMECODE_SCALE, _DURATION = 0x4282, 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489
+_TRACKS, _TRACK_ENTRY, _TRACK_NUMBER, _TRACK_TYPE, _CODEC_ID = 0x1654AE6B, 0xAE, 0xD7, 0x83, 0x86
+_CLUSTER, _CLUSTER_TIMECODE, _SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK = 0x1F43B675, 0xE7, 0xA3, 0xA0, 0xA1
+_EBML_DESCEND = {_SEGMENT, _INFO, _TRACKS, _TRACK_ENTRY, _CLUSTER, _BLOCK_GROUP}
+_WEBM_AUDIO_CODECS = ("A_OPUS", "A_VORBIS")
+_OPUS_FRAME_MS = (10, 20, 40, 60) * 3 + (10, 20) * 2 + (2.5, 5, 10, 20) * 4  # by TOC config 0..31
+
+
+def _vint(data, pos, keep_marker=False):
+    """An EBML variable-length integer at pos: (value, next position, all value bits set)."""
+    first = data[pos]
+    length = 9 - first.bit_length() if first else 9
+    if length > 8 or pos + length > len(data):
+        raise NotAudioError(VOICE_REFUSAL)
+    value = first if keep_marker else first & (0xFF >> length)
+    for byte in data[pos + 1:pos + length]:
+        value = (value << 8) | byte
+    unknown = not keep_marker and value == (1 << (7 * length)) - 1
+    return value, pos + length, unknown
+
+
+def _opus_packet_ms(packet):
+    """How long one Opus packet plays, from its TOC byte (RFC 6716 §3.1)."""
+    if not packet:
+        return 0.0
+    toc = packet[0]
+    frames = (1, 2, 2, packet[1] & 0x3F if len(packet) > 1 else 0)[toc & 3]
+    return _OPUS_FRAME_MS[toc >> 3] * frames
+
+
+def _webm_duration(data):
+    """Seconds of audio in a WebM/Matroska file, read from its blocks; NotAudioError if it has none."""
+    pos, scale, declared, doctype = 0, 1_000_000, 0.0, None
+    tracks, track, cluster_time, end_ns = {}, {}, 0, None
+    while pos < len(data):
+        element, pos, _ = _vint(data, pos, keep_marker=True)
+        size, pos, unknown = _vint(data, pos)
+        if element == 0x1A45DFA3:
+            header_end = pos + size
+            while pos < header_end:
+                child, pos, _ = _vint(data, pos, keep_marker=True)
+                child_size, pos, _ = _vint(data, pos)
+                if child == _EBML_DOCTYPE:
+                    doctype = bytes(data[pos:pos + child_size]).rstrip(b"\0")
+                pos += child_size
+            continue
+        if element in _EBML_DESCEND:
+            if element == _TRACK_ENTRY:
+                track = {}
+            continue  # read its children in place; unknown sizes (live recordings) need no end
+        if unknown:
+            raise NotAudioError(VOICE_REFUSAL)
+        body = data[pos:pos + size]
+        pos += size
+        if element == _TIMECODE_SCALE:
+            scale = int.from_bytes(body, "big") or scale
+        elif element == _DURATION and size in (4, 8):
+            declared = struct.unpack(">f" if size == 4 else ">d", body)[0]
+        elif element in (_TRACK_NUMBER, _TRACK_TYPE, _CODEC_ID):
+            track[element] = body.decode("ascii", "replace") if element == _CODEC_ID else int.from_bytes(body, "big")
+            if _TRACK_NUMBER in track:
+                tracks[track[_TRACK_NUMBER]] = track
+        elif element == _CLUSTER_TIMECODE:
+            cluster_time = int.from_bytes(body, "big")
+        elif element in (_SIMPLE_BLOCK, _BLOCK) and size > 4:
+            number, start, _ = _vint(body, 0)
+            if tracks.get(number, {}).get(_CODEC_ID) not in _WEBM_AUDIO_CODECS:
+                continue
+            relative = struct.unpack(">h", body[start:start + 2])[0]
+            playing_ms = _opus_packet_ms(body[start + 3:]) if tracks[number][_CODEC_ID] == "A_OPUS" else 0
+            block_end = (cluster_time + relative) * scale + playing_ms * 1_000_000
+            end_ns = block_end if end_ns is None else max(end_ns, block_end)
+    if doctype not in (b"webm", b"matroska") or end_ns is None:
+        raise NotAudioError(VOICE_REFUSAL)
+    if any(entry.get(_TRACK_TYPE) not in (None, 2) for entry in tracks.values()):
+        raise NotAudioError(VOICE_REFUSAL)  # a video track: not a voice memo
+    return max(end_ns / 1e9, declared * scale / 1e9)
+
+
+def _mp4_fragment_seconds(path):
+    """Seconds in a fragmented MP4's moof boxes (MediaRecorder's MP4), 0.0 when it has none."""
+    timescale, default_duration, total = None, 0, 0
+
+    def boxes(data, start, end):
+        while start + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[start:start + 8])
+            header = 8
+            if size == 1 and start + 16 <= end:
+                size, header = struct.unpack(">Q", data[start + 8:start + 16])[0], 16
+            if size < header or start + size > end:
+                return
+            yield kind, start + header, start + size
+            start += size
+
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for kind, start, end in boxes(data, 0, len(data)):
+            if kind == b"moov":
+                for trak, t_start, t_end in boxes(data, start, end):
+                    for mdia, m_start, m_end in boxes(data, t_start, t_end) if trak == b"trak" else ():
+                        for mdhd, h_start, _ in boxes(data, m_start, m_end) if mdia == b"mdia" else ():
+                            if mdhd == b"mdhd" and timescale is None:
+                                offset = 20 if data[h_start] == 1 else 12
+                                timescale = struct.unpack(">I", data[h_start + offset:h_start + offset + 4])[0]
+            elif kind == b"moof":
+                for traf, t_start, t_end in boxes(data, start, end):
+                    for child, c_start, c_end in boxes(data, t_start, t_end) if traf == b"traf" else ():
+                        flags = int.from_bytes(data[c_start + 1:c_start + 4], "big")
+                        if child == b"tfhd" and flags & 0x08:
+                            offset = c_start + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+                            default_duration = struct.unpack(">I", data[offset:offset + 4])[0]
+                        elif child == b"trun":
+                            count = struct.unpack(">I", data[c_start + 4:c_start + 8])[0]
+                            if not flags & 0x100:
+                                total += count * default_duration
+                                continue
+                            offset = c_start + 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)
+                            step = 4 * sum(1 for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit)
+                            for _ in range(min(count, (c_end - offset) // step)):
+                                total += struct.unpack(">I", data[offset:offset + 4])[0]
+                                offset += step
+    return total / timescale if timescale else 0.0
+
+
+def sniff_voice(path):
+    """Identify a recorded voice memo by content (WebM/Opus too) and measure its real duration."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == EBML_MAGIC:
+        try:
+            with open(path, "rb") as f:
+                seconds = _webm_duration(f.read())
+        except (IndexError, struct.error, ValueError) as exc:
+            raise NotAudioError(VOICE_REFUSAL) from exc
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise NotAudioError(VOICE_REFUSAL)
+        return AudioInfo("webm", "audio/webm", seconds)
+    try:
+        info = sniff(path)
+    except NotAudioError:
+        raise NotAudioError(VOICE_REFUSAL) from None
+    if info.kind == "m4a":
+        try:
+            fragments = _mp4_fragment_seconds(path)
+        except (struct.error, ValueError, IndexError) as exc:
+            raise NotAudioError(VOICE_REFUSAL) from exc
+        if fragments > info.duration_seconds:
+            return AudioInfo(info.kind, info.content_type, fragments)
+    return info

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from coretet.extensions import db
 from coretet.models import Band, BandMember, Playlist, PlaylistTrack, Profile, Track, utcnow
 from coretet.services import accounts
+from coretet.services.activity import seed_collab
 from coretet.services.filestore import new_key
 from coretet.services.tiers import get_tier
+from coretet.tasks import queue_analysis
 
 DEMO_PASSWORD = "coretet-demo-2026"
 DEMO_LOGINS = (
@@ -29,10 +31,11 @@ SONGS = (
     ("Basement Jam #3", 8, 246.94, 132),
 )
 _SCALE = (0, 3, 5, 7, 10, 12, 7, 5)  # minor pentatonic walk, in semitones
+V2_NOTES = "Tightened the tempo (+8 bpm) and pushed the whole mix up; the bass sits better now."
 
 
 @lru_cache(maxsize=8)
-def render_song(seconds, root, bpm, sample_rate=SAMPLE_RATE):
+def render_song(seconds, root, bpm, sample_rate=SAMPLE_RATE, level=0.45):
     """A short melody as 16-bit mono WAV bytes: real, playable audio made on the spot."""
     beat = 60.0 / bpm
     frames = bytearray()
@@ -42,7 +45,7 @@ def render_song(seconds, root, bpm, sample_rate=SAMPLE_RATE):
         freq = root * 2 ** (_SCALE[step % len(_SCALE)] / 12)
         into_beat = (t % beat) / beat
         envelope = min(1.0, into_beat * 20) * math.exp(-3.0 * into_beat)
-        sample = 0.45 * envelope * (math.sin(2 * math.pi * freq * t) + 0.3 * math.sin(4 * math.pi * freq * t))
+        sample = level * envelope * (math.sin(2 * math.pi * freq * t) + 0.3 * math.sin(4 * math.pi * freq * t))
         frames += struct.pack("<h", int(max(-1.0, min(1.0, sample)) * 32000))
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
@@ -100,7 +103,22 @@ def seed(store):
             db.session.add(PlaylistTrack(playlist_id=row.id, track_id=track.id, position=position,
                                          added_by=owner.id))
 
+    # A second version of the first song: a touch faster and mixed hotter, so A/B compare has work to do.
+    first = tracks[0]
+    title, seconds, root, bpm = SONGS[0]
+    data = render_song(seconds, root, bpm + 8, level=0.7)
+    key = new_key()
+    store.save(key, io.BytesIO(data))
+    second = Track(title=first.title, storage_key=key, file_size=len(data), duration_seconds=float(seconds),
+                   content_type="audio/wav", created_by=sam.id, band_id=band.id, lineage_id=first.lineage_id,
+                   version_number=2, version_notes=V2_NOTES)
+    db.session.add(second)
+    db.session.flush()
+
     playlist("Summer EP Demos", "Rough mixes for the EP.", alex, tracks[:3], band.id)
     playlist("Solo sketches", "Ideas that aren't band songs yet.", alex, tracks[3:])
+    seed_collab((alex, sam), (second, tracks[1]))
+    for track in tracks + [second]:
+        queue_analysis(track.id)  # waveforms and loudness: in-process after the commit without Redis
     db.session.commit()
     return True

@@ -18,6 +18,7 @@ from coretet.models import (
 from coretet.services import codes
 from coretet.services.linking import live_grant
 from coretet.services.phone import PhoneDecryptError, blind_index, decrypt_phone
+from coretet.services.versions import latest_for
 
 NOT_VALID = "This link is not valid"
 SHARE_EXPIRED = "This share has expired"
@@ -189,22 +190,27 @@ def touch(grant, now):
         db.session.commit()
 
 
+def _latest_in_playlist(playlist_id):
+    """SELECT of the latest version of each song in the playlist (recipients hear only those), joined to its item."""
+    latest, is_latest_of_item = latest_for(Track)
+    statement = (select(latest).select_from(PlaylistTrack)
+                 .join(Track, Track.id == PlaylistTrack.track_id).join(latest, is_latest_of_item)
+                 .where(PlaylistTrack.playlist_id == playlist_id))
+    return statement, latest
+
+
 def shared_track(grant, track_id):
-    """The track if it is in the playlist of the grant's share, else None."""
+    """The track if it is the latest version of a song in the playlist of the grant's share, else None."""
     playlist_id = select(SharedPlaylist.playlist_id).where(
         SharedPlaylist.id == grant.shared_playlist_id).scalar_subquery()
-    return db.session.scalar(
-        select(Track).join(PlaylistTrack, PlaylistTrack.track_id == Track.id)
-        .where(PlaylistTrack.playlist_id == playlist_id, Track.id == track_id).limit(1)
-    )
+    statement, latest = _latest_in_playlist(playlist_id)
+    return db.session.scalar(statement.where(latest.id == track_id).limit(1))
 
 
 def shared_tracks(share):
-    """The shared playlist's tracks in playlist order, in one query."""
-    return db.session.scalars(
-        select(Track).join(PlaylistTrack, PlaylistTrack.track_id == Track.id)
-        .where(PlaylistTrack.playlist_id == share.playlist_id).order_by(PlaylistTrack.position)
-    ).all()
+    """The shared playlist's songs (latest versions) in playlist order, in one query."""
+    statement, _ = _latest_in_playlist(share.playlist_id)
+    return db.session.scalars(statement.order_by(PlaylistTrack.position)).all()
 
 
 def share_summary(share):

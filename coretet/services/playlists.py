@@ -6,11 +6,13 @@ outside it is NotFound exactly like an id that does not exist.
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from coretet.extensions import db
 from coretet.models import Playlist, PlaylistFollower, PlaylistTrack, Track, utcnow
 from coretet.services import workspaces
 from coretet.services.storage import format_duration
+from coretet.services.versions import is_latest, latest_for
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -103,20 +105,23 @@ def _touch(playlist):
 
 
 def add_tracks(workspace, playlist, track_ids):
-    """Append workspace tracks in the order given, skipping ones already in; any foreign id is NotFound."""
+    """Append workspace tracks in the order given, skipping songs already in (through any of their
+    versions); any foreign id is NotFound."""
     wanted = list(dict.fromkeys(workspaces.parse_id(value) for value in track_ids))
-    workspaces.get_tracks(workspace, wanted)
+    songs = {track.id: track.lineage_id for track in workspaces.get_tracks(workspace, wanted)}
     _lock(workspace, playlist)
     present = dict(db.session.execute(
-        select(PlaylistTrack.track_id, PlaylistTrack.position).where(PlaylistTrack.playlist_id == playlist.id)
+        select(Track.lineage_id, PlaylistTrack.position).join(Track, Track.id == PlaylistTrack.track_id)
+        .where(PlaylistTrack.playlist_id == playlist.id)
     ).all())
     position = max(present.values(), default=-1) + 1
     added = []
     for track_id in wanted:
-        if track_id in present:
+        if songs[track_id] in present:
             continue
         db.session.add(PlaylistTrack(playlist_id=playlist.id, track_id=track_id, position=position,
                                      added_by=workspace.profile.id))
+        present[songs[track_id]] = position
         added.append(track_id)
         position += 1
     if added:
@@ -167,23 +172,27 @@ def reorder(workspace, playlist, ordered_ids):
 
 
 def summary(playlist):
-    """Track count and total playing time, in one query."""
+    """Track count and total playing time (of the latest versions), in one query."""
+    latest, is_latest_of_item = latest_for(Track)
     count, seconds = db.session.execute(
-        select(func.count(PlaylistTrack.id), func.coalesce(func.sum(Track.duration_seconds), 0))
+        select(func.count(PlaylistTrack.id), func.coalesce(func.sum(latest.duration_seconds), 0))
         .select_from(PlaylistTrack)
         .join(Track, Track.id == PlaylistTrack.track_id)
+        .join(latest, is_latest_of_item)
         .where(PlaylistTrack.playlist_id == playlist.id)
     ).one()
     return Summary(count, float(seconds))
 
 
 def listing(workspace):
-    """(Playlist, track count, total seconds) for every playlist of the workspace, in one query."""
+    """(Playlist, track count, seconds of the latest versions) for every playlist of the workspace, in one query."""
+    latest, is_latest_of_item = latest_for(Track)
     rows = db.session.execute(
         workspace.playlists_query()
-        .add_columns(func.count(Track.id), func.coalesce(func.sum(Track.duration_seconds), 0))
+        .add_columns(func.count(latest.id), func.coalesce(func.sum(latest.duration_seconds), 0))
         .outerjoin(PlaylistTrack, PlaylistTrack.playlist_id == Playlist.id)
         .outerjoin(Track, Track.id == PlaylistTrack.track_id)
+        .outerjoin(latest, is_latest_of_item)
         .group_by(Playlist.id)
         .order_by(Playlist.updated_at.desc(), Playlist.id)
     ).all()
@@ -191,10 +200,12 @@ def listing(workspace):
 
 
 def candidates(workspace, playlist, query=""):
-    """Up to 20 tracks of the workspace not in the playlist, whose title contains the query."""
+    """Up to 20 songs (latest versions) of the workspace not in the playlist, whose title contains the query."""
     _check_owner(workspace, playlist)
-    statement = workspace.tracks_query().where(Track.id.not_in(
-        select(PlaylistTrack.track_id).where(PlaylistTrack.playlist_id == playlist.id)))
+    item_track = aliased(Track)
+    statement = workspace.tracks_query().where(is_latest(Track), Track.lineage_id.not_in(
+        select(item_track.lineage_id).join(PlaylistTrack, PlaylistTrack.track_id == item_track.id)
+        .where(PlaylistTrack.playlist_id == playlist.id)))
     words = " ".join((query or "").split())[:TITLE_MAX]
     if words:
         pattern = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

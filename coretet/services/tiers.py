@@ -286,6 +286,25 @@ def can_use_feature(tier_key: str, feature: str) -> Decision:
     )
 
 
+def storage_upgrade(tier_key: str) -> Decision:
+    """Why more personal storage needs another plan (the storage dashboard's upgrade link)."""
+    tier = get_tier(tier_key)
+    return _refuse(
+        tier_key,
+        f"The {tier.name} plan includes {limit_label(tier.personal_storage_bytes, 'bytes')} of storage.",
+        lambda above: f"for {limit_label(above.personal_storage_bytes, 'bytes')} of your own"
+        + (f" and {limit_label(above.band_storage_bytes, 'bytes')} per band" if above.band_storage_bytes else ""),
+    )
+
+
+def longer_expiry(tier_key: str) -> Decision:
+    """Why longer-lasting shares need another plan (the share dialog's locked expiry choices)."""
+    locked = [days for days, _, allowed in expiry_options(tier_key) if not allowed]
+    if not locked:
+        return Decision(True)
+    return expiry_allowed(tier_key, locked[0])
+
+
 def expiry_label(days: Optional[int]) -> str:
     """Label one expiry choice the way the share form shows it."""
     if days is None:

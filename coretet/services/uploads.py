@@ -14,10 +14,11 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from coretet.extensions import db
-from coretet.models import Band, Profile, Track
-from coretet.services import storage
+from coretet.models import Band, Profile, Track, TrackComment
+from coretet.services import storage, versions
 from coretet.services.audio import NotAudioError, sniff
 from coretet.services.filestore import CHUNK, new_key
 
@@ -114,12 +115,15 @@ def _discard(store, key):
         log.warning("could not delete stored file %s; sweep_orphans will remove it", key, exc_info=True)
 
 
-def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, declared_size=None):
+def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, declared_size=None,
+                 version_of=None, notes=""):
     """Store one uploaded file as a track in the uploader's or the band's workspace.
 
-    Commits on success; on any failure rolls the session back and leaves no
-    stored file, no temporary file, no row and no usage. (Only if COMMIT itself
-    fails is the file kept, since that commit may have landed; the sweep decides.)
+    With `version_of` (a track of that workspace) the file becomes the song's next
+    version: same title and lineage, the next version number, and `notes`.
+    Commits on success, then queues its analysis; on any failure rolls the session
+    back and leaves no stored file, no temporary file, no row and no usage. (Only
+    if COMMIT itself fails is the file kept, since that commit may have landed; the sweep decides.)
     """
     model, account_id = (Band, band.id) if band is not None else (Profile, uploader.id)
     uploader_id = uploader.id
@@ -150,8 +154,16 @@ def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, dec
             duration_seconds=info.duration_seconds, content_type=info.content_type,
             created_by=uploader_id, band_id=account_id if model is Band else None,
         )
+        if version_of is not None:
+            track.title, track.lineage_id, track.version_notes = version_of.title, version_of.lineage_id, notes
+            track.version_number = versions.next_number(version_of.lineage_id)
         db.session.add(track)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError as exc:
+            if version_of is None:
+                raise
+            raise UploadError("Another version of this song was saved at the same moment. Try again.") from exc
         used, limit = _usage(model, account_id)
         if limit is not None and used > limit:
             raise QuotaExceeded(
@@ -159,6 +171,9 @@ def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, dec
             )
         # A COMMIT that fails may still have landed, so from here the sweep decides about the file.
         key = None
+        from coretet.tasks import queue_analysis  # tasks imports services; import late
+
+        queue_analysis(track.id)  # waveform and loudness, in the worker after the commit
         db.session.commit()
         return track
     except BaseException:
@@ -173,15 +188,18 @@ def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, dec
 
 
 def delete_track(store, track):
-    """Delete a track: the row first (crediting its workspace), then its file."""
-    key = track.storage_key
+    """Delete a track: the row first (crediting its workspace, voice memos included), then its files."""
+    keys = [track.storage_key, *db.session.scalars(
+        select(TrackComment.voice_storage_key).where(TrackComment.track_id == track.id,
+                                                     TrackComment.voice_storage_key.is_not(None)))]
     try:
         db.session.delete(track)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    _discard(store, key)
+    for key in keys:
+        _discard(store, key)
 
 
 def sweep_orphans(store, older_than_seconds=3600):
@@ -195,6 +213,8 @@ def sweep_orphans(store, older_than_seconds=3600):
     for start in range(0, len(candidates), SWEEP_BATCH):
         batch = candidates[start:start + SWEEP_BATCH]
         known.update(db.session.scalars(select(Track.storage_key).where(Track.storage_key.in_(batch))))
+        known.update(db.session.scalars(  # voice memos of comments live in the same store
+            select(TrackComment.voice_storage_key).where(TrackComment.voice_storage_key.in_(batch))))
     orphans = sorted(key for key in candidates if key not in known)
     for key in orphans:
         store.delete(key)

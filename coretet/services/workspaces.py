@@ -142,10 +142,15 @@ def get_playlist(workspace, playlist_id):
 
 
 def playlist_tracks(playlist):
-    """(PlaylistTrack, Track) pairs in playlist order, in one query."""
+    """(PlaylistTrack, Track) pairs in playlist order, in one query; the Track is the latest
+    version of the song the item holds (playlists play the latest)."""
+    from coretet.services.versions import latest_for
+
+    latest, is_latest_of_item = latest_for(Track)
     return db.session.execute(
-        select(PlaylistTrack, Track)
+        select(PlaylistTrack, latest)
         .join(Track, Track.id == PlaylistTrack.track_id)
+        .join(latest, is_latest_of_item)
         .where(PlaylistTrack.playlist_id == playlist.id)
         .order_by(PlaylistTrack.position)
     ).all()

@@ -207,3 +207,30 @@ def test_comparison_table_shows_every_limit_in_human_units():
     assert rows["Active shares at once"] == ["2", "10", "Unlimited"]
     assert rows["Recipients per share"] == ["5", "10", "Unlimited"]
     assert rows["Longest share expiry"] == ["7 days", "90 days or never", "365 days or never"]
+
+
+@pytest.mark.parametrize("feature", ["timestamped_comments", "voice_comments", "version_compare"])
+def test_collaboration_extras_are_band_features(feature):
+    refused = tiers.can_use_feature("free", feature)
+    assert not refused.allowed and refused.modal == "upgrade" and "Upgrade to Band" in refused.reason
+    assert tiers.can_use_feature("band", feature).allowed
+    assert tiers.can_use_feature("producer", feature).allowed
+
+
+def test_unknown_features_are_programming_errors():
+    with pytest.raises(ValueError):
+        tiers.can_use_feature("band", "star_ratings")
+
+
+def test_storage_upgrade_names_the_current_limit_and_what_comes_next():
+    free = tiers.storage_upgrade("free")
+    assert free.modal == "upgrade" and "1 GB" in free.reason and "25 GB" in free.reason
+    band = tiers.storage_upgrade("band")
+    assert band.modal == "waitlist" and "100 GB" in band.reason
+    assert tiers.storage_upgrade("producer").modal is None
+
+
+def test_longer_expiry_offers_the_next_plan_only_when_something_is_locked():
+    free = tiers.longer_expiry("free")
+    assert free.modal == "upgrade" and "7 days" in free.reason and "90 days" in free.reason
+    assert tiers.longer_expiry("band").allowed

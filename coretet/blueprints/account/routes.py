@@ -12,7 +12,7 @@ from coretet.blueprints.auth.helpers import send_email
 from coretet.blueprints.auth.routes import _send_code
 from coretet.extensions import db, limiter
 from coretet.models import Profile
-from coretet.services import accounts, linking
+from coretet.services import accounts, linking, sms_credits
 from coretet.services.phone import display
 
 RESET_SENT = "If an account uses that email, we've sent it a link to choose a new password. It works for one hour."
@@ -38,7 +38,8 @@ def _settings_page(status=200, **forms):
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("phone_form", PhoneForm(formdata=None))
     phone = display(current_user.phone_number) if current_user.phone_verified else None
-    return render_template("account/settings.html", phone=phone, **forms), status
+    return render_template("account/settings.html", phone=phone, balance=sms_credits.balance(current_user),
+                           **forms), status
 
 
 @bp.post("/account/name")

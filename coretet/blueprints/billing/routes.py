@@ -1,6 +1,6 @@
-"""The plan comparison page (generated from services/tiers.py) and the Producer waitlist."""
-from flask import render_template, request
-from flask_login import current_user
+"""Plans (generated from services/tiers.py), Stripe Checkout for Band and credit packs, the Producer waitlist."""
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
@@ -8,8 +8,9 @@ from wtforms.validators import DataRequired, Length
 from coretet.blueprints.auth.forms import checked_email, checked_name
 from coretet.blueprints.auth.helpers import send_email
 from coretet.blueprints.billing import bp
-from coretet.htmx import render
-from coretet.services import tiers, waitlist
+from coretet.htmx import notice, redirect, render
+from coretet.services import billing, sms_credits, stripe_gateway, tiers, waitlist
+from coretet.services.workspaces import Forbidden
 
 REASON_MAX = 1000
 
@@ -69,3 +70,123 @@ def waitlist_check():
     form = WaitlistForm()
     form.email.validate(form, extra_validators=[WaitlistForm.validate_email])
     return render_template("_field_feedback.html", f=form.email)
+
+
+# -- Checkout, credits, the customer portal -------------------------------------------------
+
+CHECKOUT_KINDS = ("band", "pack")
+
+
+def _external(endpoint, **values):
+    """An absolute URL on our public base, for Stripe to send the browser back to."""
+    return current_app.config["APP_BASE_URL"] + url_for(endpoint, **values)
+
+
+def _return_urls(kind):
+    # Stripe fills in {CHECKOUT_SESSION_ID}; url_for would escape the braces, so it is appended.
+    success = _external("billing.success", kind=kind) + "&session_id={CHECKOUT_SESSION_ID}"
+    return success, _external("billing.cancelled", kind=kind)
+
+
+def _go_to_stripe(start):
+    """Run a checkout/portal starter and send the browser to the URL it returns, or explain why not."""
+    try:
+        client = stripe_gateway.client(current_app.config)
+        url = start(client, stripe_gateway.catalogue(current_app.config))
+    except stripe_gateway.BillingUnavailable as exc:
+        return notice(str(exc), 503)
+    except Forbidden as exc:
+        return notice(str(exc), 403)
+    return redirect(url)
+
+
+@bp.post("/billing/checkout/band")
+@login_required
+def checkout_band():
+    success, cancel = _return_urls("band")
+    return _go_to_stripe(lambda client, catalogue: billing.start_band_checkout(
+        client, catalogue, current_user, success, cancel))
+
+
+@bp.post("/billing/checkout/credits/<pack>")
+@login_required
+def checkout_credits(pack):
+    try:
+        tiers.get_credit_pack(pack)
+    except ValueError:
+        abort(404)
+    success, cancel = _return_urls("pack")
+    return _go_to_stripe(lambda client, catalogue: billing.start_pack_checkout(
+        client, catalogue, current_user, pack, success, cancel))
+
+
+@bp.post("/billing/portal")
+@login_required
+def portal():
+    return_url = _external("account.settings")
+    return _go_to_stripe(lambda client, catalogue: billing.portal_url(client, current_user, return_url))
+
+
+@bp.get("/billing/credits")
+@login_required
+def credits():
+    return render_template("billing/credits.html", balance=sms_credits.balance(current_user),
+                           packs=tiers.CREDIT_PACKS)
+
+
+def _checkout_args():
+    kind = request.args.get("kind", "band")
+    session_id = request.args.get("session_id", "")[:255]
+    if kind not in CHECKOUT_KINDS:
+        abort(404)
+    return kind, session_id
+
+
+@bp.get("/billing/success")
+@login_required
+def success():
+    """Where Stripe sends the browser after paying; it says "confirming" until the webhook lands."""
+    kind, session_id = _checkout_args()
+    done = billing.checkout_done(current_user, session_id, kind)
+    return render_template("billing/success.html", kind=kind, session_id=session_id, done=done,
+                           balance=sms_credits.balance(current_user))
+
+
+@bp.get("/billing/status")
+@login_required
+def checkout_status():
+    """The success page's status line; it polls itself until the payment is applied."""
+    kind, session_id = _checkout_args()
+    done = billing.checkout_done(current_user, session_id, kind)
+    return render_template("billing/_checkout_status.html", kind=kind, session_id=session_id, done=done,
+                           balance=sms_credits.balance(current_user))
+
+
+@bp.get("/billing/cancelled")
+@login_required
+def cancelled():
+    kind, _ = _checkout_args()
+    return render_template("billing/cancelled.html", kind=kind)
+
+
+UPGRADE_REASONS = {
+    "storage": tiers.storage_upgrade,
+    "expiry": tiers.longer_expiry,
+}
+LIMIT_MODALS = {"upgrade": "billing/_upgrade_modal.html", "waitlist": "billing/_waitlist_modal.html"}
+
+
+@bp.get("/billing/upgrade/<limit>")
+@login_required
+def upgrade_modal(limit):
+    """The upgrade (or waitlist) modal for a limit the page already shows as reached."""
+    reason_for = UPGRADE_REASONS.get(limit)
+    if reason_for is None:
+        abort(404)
+    decision = reason_for(current_user.tier)
+    if decision.allowed or not decision.modal:
+        return redirect(url_for("billing.plans"))
+    fragment = LIMIT_MODALS[decision.modal]
+    return render("billing/plans.html", fragment, modal=fragment, reason=decision.reason,
+                  columns=[tiers.get_tier(key) for key in tiers.TIER_KEYS], rows=tiers.comparison_rows(),
+                  current=current_user.tier)

@@ -5,7 +5,7 @@ from coretet import htmx
 from coretet.blueprints.playlists import bp
 from coretet.blueprints.playlists.forms import PlaylistForm
 from coretet.blueprints.workspace.context import with_workspace
-from coretet.services import playlists
+from coretet.services import engagement, playlists
 from coretet.services.workspaces import get_playlist
 
 PAGE = "playlists/show.html"
@@ -26,7 +26,8 @@ def _render(workspace, playlist, fragment, status=200, **context):
     if not htmx.is_fragment_request():
         context.setdefault("form", None)
         context.setdefault("query", "")
-        context.update(items=playlists.tracks(playlist), summary=playlists.summary(playlist))
+        context.update(items=playlists.tracks(playlist), summary=playlists.summary(playlist),
+                       eng_progress=engagement.progress_of(playlist, workspace.profile.id))
         if context.get("candidates") is None:
             context["candidates"] = playlists.candidates(workspace, playlist, context["query"])
     return htmx.render(PAGE, fragment, status, workspace=workspace, playlist=playlist, **context)
@@ -38,7 +39,8 @@ def _tracks_changed(workspace, playlist, membership_changed=True, message=None, 
         return redirect(_show_url(workspace, playlist))
     response = htmx.render(PAGE, "playlists/_tracks_response.html", status, workspace=workspace,
                            playlist=playlist, items=playlists.tracks(playlist),
-                           summary=playlists.summary(playlist), message=message, level="error")
+                           summary=playlists.summary(playlist), message=message, level="error",
+                           eng_progress=engagement.progress_of(playlist, workspace.profile.id))
     # When tracks came or went, the add-tracks search refreshes itself on this event.
     return htmx.trigger(response, "playlist-changed") if membership_changed else response
 
@@ -47,7 +49,8 @@ def _tracks_changed(workspace, playlist, membership_changed=True, message=None, 
 @with_workspace
 def index(workspace):
     return htmx.render("playlists/index.html", "playlists/_playlist_list.html",
-                       workspace=workspace, playlists=playlists.listing(workspace))
+                       workspace=workspace, playlists=playlists.listing(workspace),
+                       playlist_progress=engagement.workspace_playlist_progress(workspace))
 
 
 @bp.get("/w/<ws>/playlists/new")

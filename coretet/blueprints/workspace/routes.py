@@ -9,6 +9,7 @@ from coretet.blueprints.workspace.context import row_context, with_workspace
 from coretet.extensions import db
 from coretet.models import Track
 from coretet.services import playlists, workspaces
+from coretet.services.engagement import collab_row_context
 from coretet.services.storage import storage_status
 
 SORTS = {"newest": Track.created_at.desc(), "largest": Track.file_size.desc(), "title": Track.title}
@@ -41,7 +42,7 @@ def home(workspace):
     tracks = db.session.scalars(workspace.tracks_query().order_by(SORTS.get(sort, SORTS["newest"]))).all()
     return htmx.render(
         "workspace/home.html", "tracks/_track_list.html", **row_context(workspace),
-        tracks=tracks, playlists=playlists.listing(workspace), sort=sort,
+        tracks=tracks, playlists=playlists.listing(workspace), sort=sort, **collab_row_context(workspace),
         storage=storage_context(workspace), max_upload=current_app.config["MAX_UPLOAD_BYTES"],
     )
 

@@ -54,6 +54,7 @@
 
   function load(row, autoplay) {
     currentId = row.dataset.trackId;
+    audio.dataset.trackId = row.dataset.trackId;  // engagement.js reports listening per track
     audio.src = row.dataset.src;
     seek.value = 0;
     elapsedLabel.textContent = "0:00";
