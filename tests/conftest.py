@@ -68,7 +68,7 @@ def sqlite_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """Redis database 15 on REDIS_URL's server, emptied for the run."""
+    """Redis database 15 (or TEST_REDIS_DB) on REDIS_URL's server, emptied for the run."""
     url = os.environ.get("REDIS_URL")
     if not url:
         if _truthy("REQUIRE_REDIS"):
@@ -76,7 +76,8 @@ def redis_url():
         pytest.skip("Redis tests need REDIS_URL")
     from redis import Redis
 
-    test_url = url.rsplit("/", 1)[0] + "/15" if url.count("/") > 2 else url.rstrip("/") + "/15"
+    number = os.environ.get("TEST_REDIS_DB", "15")  # another number lets two suites share one server
+    test_url = url.rsplit("/", 1)[0] + f"/{number}" if url.count("/") > 2 else url.rstrip("/") + f"/{number}"
     connection = Redis.from_url(test_url)
     try:
         connection.flushdb()

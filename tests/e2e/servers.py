@@ -21,7 +21,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 BIN = Path(sys.executable).parent
 # Redis databases: the test suite uses 15 and the benchmarks 14; the browser tests keep to 13.
-REDIS_DB = 13
+REDIS_DB = int(os.environ.get("E2E_REDIS_DB", "13"))  # another number lets two runs share a server
 # Only what a process needs to run; every CoreTet setting is set below, none leaks in from the shell.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV")
 
