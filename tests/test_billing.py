@@ -528,6 +528,25 @@ def test_plans_page_marks_the_current_plan_and_offers_each_action(web, stripe_fa
 # -- Concurrency on PostgreSQL ----------------------------------------------------------------------------
 
 
+def deliver_at_once(app, fake, payloads):
+    """POST every signed payload to the webhook from its own thread, released together; the statuses."""
+    barrier = threading.Barrier(len(payloads), timeout=60)
+    statuses = []
+
+    def deliver(payload):
+        web = app.test_client()
+        barrier.wait()
+        statuses.append(web.post("/webhooks/stripe", data=payload,
+                                 headers={"Stripe-Signature": fake.sign(payload)}).status_code)
+
+    threads = [threading.Thread(target=deliver, args=(payload,)) for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
 def test_the_same_event_delivered_concurrently_applies_once(pg_app, race_app, stripe_fake):
     pg_app.config.update(stripe_fake.config())
     race_app.config.update(stripe_fake.config())
@@ -537,20 +556,8 @@ def test_the_same_event_delivered_concurrently_applies_once(pg_app, race_app, st
     session_id = pack_session(client, "pack100")
     session = public(stripe_fake.complete(session_id))
     payload = stripe_fake.event("checkout.session.completed", session, event_id="evt_race")
-    signature = stripe_fake.sign(payload)
-    barrier = threading.Barrier(8, timeout=60)
-    statuses = []
 
-    def deliver():
-        web = race_app.test_client()
-        barrier.wait()
-        statuses.append(web.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": signature}).status_code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    statuses = deliver_at_once(race_app, stripe_fake, [payload] * 8)
 
     assert statuses == [200] * 8
     db.session.expire_all()
@@ -568,20 +575,8 @@ def test_concurrent_upgrade_events_top_up_credits_once(pg_app, race_app, stripe_
     subscription = stripe_fake.subscriptions[session["subscription"]]
     payloads = [stripe_fake.event("checkout.session.completed", session, event_id=f"evt_c{i}") for i in range(3)]
     payloads += [stripe_fake.event("customer.subscription.updated", subscription, event_id=f"evt_u{i}") for i in range(3)]
-    barrier = threading.Barrier(len(payloads), timeout=60)
-    statuses = []
 
-    def deliver(payload):
-        web = race_app.test_client()
-        barrier.wait()
-        statuses.append(web.post("/webhooks/stripe", data=payload,
-                                 headers={"Stripe-Signature": stripe_fake.sign(payload)}).status_code)
-
-    threads = [threading.Thread(target=deliver, args=(p,)) for p in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    statuses = deliver_at_once(race_app, stripe_fake, payloads)
 
     assert statuses == [200] * len(payloads)
     db.session.expire_all()

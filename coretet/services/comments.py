@@ -12,7 +12,6 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
@@ -20,8 +19,9 @@ from coretet.extensions import db
 from coretet.models import Band, Profile, TrackComment, utcnow
 from coretet.services import storage, tiers
 from coretet.services.audio import NotAudioError, sniff_voice
-from coretet.services.filestore import CHUNK, new_key
+from coretet.services.filestore import CHUNK
 from coretet.services.storage import format_duration
+from coretet.services.uploads import discard, staged
 from coretet.services.workspaces import Forbidden, NotFound, parse_id
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ VOICE_TOLERANCE_SECONDS = 0.5
 # 30 s of Opus is ~0.5 MB; this leaves room for a WAV or m4a attached by hand.
 VOICE_MAX_BYTES = 8 * 1024 * 1024
 VOICE_PREFIX = "voice"
-SPOOL_PREFIX = ".voice-"
 
 
 class CommentError(ValueError):
@@ -202,13 +201,6 @@ def _spool(stream, path):
     return written
 
 
-def _discard(store, key):
-    try:
-        store.delete(key)
-    except Exception:
-        log.warning("could not delete voice memo %s; sweep_orphans will remove it", key, exc_info=True)
-
-
 def create(workspace, track, author, body="", position=None, parent_id=None, voice=None, store=None):
     """Save a comment (optionally a reply, at a moment, or with a voice memo); commits and returns it.
 
@@ -239,12 +231,10 @@ def create(workspace, track, author, body="", position=None, parent_id=None, voi
 
 def _create_with_voice(comment, track, voice, store):
     """Store the memo, insert the row (the triggers charge it), then check the quota as uploads do."""
-    spool = Path(store.staging_dir()) / f"{SPOOL_PREFIX}{uuid.uuid4().hex}"
-    key = None
-    try:
-        size = _spool(voice, spool)
+    with staged(store) as upload:
+        size = _spool(voice, upload.spool)
         try:
-            info = sniff_voice(spool)
+            info = sniff_voice(upload.spool)
         except NotAudioError as exc:
             raise CommentError(str(exc)) from exc
         if info.duration_seconds > VOICE_SECONDS + VOICE_TOLERANCE_SECONDS:
@@ -253,8 +243,7 @@ def _create_with_voice(comment, track, voice, store):
         used, limit = _usage(track)
         if not storage.fits(used, limit, size):
             raise VoiceQuotaExceeded(_quota_message(used, limit, size, track))
-        key = new_key(VOICE_PREFIX)
-        store.put_file(key, spool)
+        key = upload.keep(VOICE_PREFIX)
         comment.voice_storage_key, comment.voice_size = key, size
         comment.voice_duration = round(min(info.duration_seconds, VOICE_SECONDS + VOICE_TOLERANCE_SECONDS), 2)
         comment.voice_content_type = info.content_type
@@ -263,18 +252,9 @@ def _create_with_voice(comment, track, voice, store):
         used, limit = _usage(track)
         if limit is not None and used > limit:
             raise VoiceQuotaExceeded(_quota_message(used - size, limit, size, track))
-        key = None  # from the COMMIT on, the sweep decides about the file
+        upload.committing()
         db.session.commit()
         return comment
-    except BaseException:
-        try:
-            db.session.rollback()
-        finally:
-            if key is not None:
-                _discard(store, key)
-        raise
-    finally:
-        spool.unlink(missing_ok=True)
 
 
 def edit(comment, editor, body):
@@ -311,7 +291,7 @@ def remove(workspace, comment, store):
         db.session.rollback()
         raise
     for key in keys:
-        _discard(store, key)
+        discard(store, key)
     return ids
 
 

@@ -11,6 +11,7 @@ import re
 import time
 import unicodedata
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import select
@@ -107,12 +108,50 @@ def _spool(stream, path, max_bytes):
     return written
 
 
-def _discard(store, key):
+def discard(store, key):
     """Remove a stored file; if that fails, sweep_orphans removes it later."""
     try:
         store.delete(key)
     except Exception:
         log.warning("could not delete stored file %s; sweep_orphans will remove it", key, exc_info=True)
+
+
+class Staged:
+    """An upload on its way in: a temporary spool file and, once stored, its storage key."""
+
+    def __init__(self, store):
+        self.store = store
+        self.spool = Path(store.staging_dir()) / f"{SPOOL_PREFIX}{uuid.uuid4().hex}"
+        self.key = None
+
+    def keep(self, prefix="tracks"):
+        """Copy the spool into the store under a new key, deleted again if the block fails."""
+        self.key = new_key(prefix)
+        self.store.put_file(self.key, self.spool)
+        return self.key
+
+    def committing(self):
+        """Call just before COMMIT: a COMMIT that fails may still have landed, so from
+        here the file is left for sweep_orphans to judge rather than deleted."""
+        self.key = None
+
+
+@contextmanager
+def staged(store):
+    """A spool for one upload. If the block raises, the session is rolled back and any
+    stored copy deleted; the spool file always goes."""
+    upload = Staged(store)
+    try:
+        yield upload
+    except BaseException:
+        try:
+            db.session.rollback()
+        finally:
+            if upload.key is not None:
+                discard(store, upload.key)
+        raise
+    finally:
+        upload.spool.unlink(missing_ok=True)
 
 
 def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, declared_size=None,
@@ -134,21 +173,18 @@ def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, dec
             raise FileTooLarge(too_large_message(max_bytes))
         _check_room(model, account_id, declared_size)
 
-    spool = Path(store.staging_dir()) / f"{SPOOL_PREFIX}{uuid.uuid4().hex}"
-    key = None
-    try:
-        size = _spool(stream, spool, max_bytes)
+    with staged(store) as upload:
+        size = _spool(stream, upload.spool, max_bytes)
         # Servers like gunicorn hand over a short body silently when the client goes away.
         if declared_size is not None and size != declared_size:
             raise Interrupted("The upload was interrupted before the whole file arrived. Try again.")
         try:
-            info = sniff(spool)
+            info = sniff(upload.spool)
         except NotAudioError as exc:
             raise NotAudio(str(exc)) from exc
         # Cheap early refusal; the exact check is the one after the insert below.
         _check_room(model, account_id, size)
-        key = new_key()
-        store.put_file(key, spool)
+        key = upload.keep()
         track = Track(
             title=clean_title(filename), storage_key=key, file_size=size,
             duration_seconds=info.duration_seconds, content_type=info.content_type,
@@ -169,22 +205,12 @@ def store_upload(store, stream, filename, uploader, band=None, *, max_bytes, dec
             raise QuotaExceeded(
                 storage.quota_message(used - size, limit, size, band=model is Band)
             )
-        # A COMMIT that fails may still have landed, so from here the sweep decides about the file.
-        key = None
+        upload.committing()
         from coretet.tasks import queue_analysis  # tasks imports services; import late
 
         queue_analysis(track.id)  # waveform and loudness, in the worker after the commit
         db.session.commit()
         return track
-    except BaseException:
-        try:
-            db.session.rollback()
-        finally:
-            if key is not None:
-                _discard(store, key)
-        raise
-    finally:
-        spool.unlink(missing_ok=True)
 
 
 def delete_track(store, track):
@@ -199,7 +225,7 @@ def delete_track(store, track):
         db.session.rollback()
         raise
     for key in keys:
-        _discard(store, key)
+        discard(store, key)
 
 
 def sweep_orphans(store, older_than_seconds=3600):

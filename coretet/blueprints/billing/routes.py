@@ -134,38 +134,36 @@ def credits():
                            packs=tiers.CREDIT_PACKS)
 
 
-def _checkout_args():
+def _checkout_state():
+    """What the success page and its status fragment show: has this Checkout been applied yet?"""
     kind = request.args.get("kind", "band")
     session_id = request.args.get("session_id", "")[:255]
     if kind not in CHECKOUT_KINDS:
         abort(404)
-    return kind, session_id
+    return {"kind": kind, "session_id": session_id, "balance": sms_credits.balance(current_user),
+            "done": billing.checkout_done(current_user, session_id, kind)}
 
 
 @bp.get("/billing/success")
 @login_required
 def success():
     """Where Stripe sends the browser after paying; it says "confirming" until the webhook lands."""
-    kind, session_id = _checkout_args()
-    done = billing.checkout_done(current_user, session_id, kind)
-    return render_template("billing/success.html", kind=kind, session_id=session_id, done=done,
-                           balance=sms_credits.balance(current_user))
+    return render_template("billing/success.html", **_checkout_state())
 
 
 @bp.get("/billing/status")
 @login_required
 def checkout_status():
     """The success page's status line; it polls itself until the payment is applied."""
-    kind, session_id = _checkout_args()
-    done = billing.checkout_done(current_user, session_id, kind)
-    return render_template("billing/_checkout_status.html", kind=kind, session_id=session_id, done=done,
-                           balance=sms_credits.balance(current_user))
+    return render_template("billing/_checkout_status.html", **_checkout_state())
 
 
 @bp.get("/billing/cancelled")
 @login_required
 def cancelled():
-    kind, _ = _checkout_args()
+    kind = request.args.get("kind", "band")
+    if kind not in CHECKOUT_KINDS:
+        abort(404)
     return render_template("billing/cancelled.html", kind=kind)
 
 
