@@ -101,6 +101,29 @@ def test_an_upload_that_does_not_fit_says_what_is_used_and_what_to_do(app, clien
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "Delete tracks" in text and "left" in text
+    assert response.headers["X-Upload-Refused"] == "quota", "upload.js offers an upgrade on this mark only"
+
+
+def test_other_refusals_are_not_marked_as_quota(app, client, alex):
+    response = upload(client, body=b"just some notes about the song\n" * 40, name="song.mp3")
+    assert response.status_code == 422 and "X-Upload-Refused" not in response.headers
+
+
+UPGRADE_URL = 'data-upgrade-url="/billing/upgrade/storage"'
+
+
+def test_the_upload_form_carries_the_upgrade_url_only_in_a_free_personal_space(app, client):
+    sam = make_profile(email="sam@example.com", tier="free")
+    sign_in(client, sam.email)
+    band = make_band(make_profile(tier="band"), members=[sam])
+    assert UPGRADE_URL in client.get("/w/me").get_data(as_text=True)
+    assert 'id="upload"' in client.get(f"/w/{band.id}").get_data(as_text=True)
+    assert UPGRADE_URL not in client.get(f"/w/{band.id}").get_data(as_text=True)
+
+
+def test_a_paid_personal_space_gets_no_upgrade_url(app, client, alex):
+    page = client.get("/w/me").get_data(as_text=True)
+    assert 'id="upload"' in page and "data-upgrade-url" not in page
 
 
 @pytest.fixture

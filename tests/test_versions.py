@@ -5,7 +5,7 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from coretet.extensions import db
 from coretet.models import Band, PlaylistTrack, Profile, Track
@@ -110,6 +110,40 @@ def test_the_workspace_list_shows_one_row_per_song_at_its_latest_version(app, cl
     assert f'id="track-{v1.id}"' not in page and f'id="track-{v2.id}"' not in page
     assert re.search(r'class="badge version-badge"[^>]*>v3<', page)
     assert f'href="/w/me/tracks/{v3.id}"' in page and f'href="/w/me/tracks/{single.id}"' in page
+
+
+def test_the_workspace_page_loads_only_latest_versions_from_the_database(app, client, alex):
+    v1, v2, v3 = song(alex, 3)
+    single = make_track(alex, title="Solo")
+    loaded = []
+    record = lambda target, context: loaded.append(target.id)  # noqa: E731
+    event.listen(Track, "load", record)
+    try:
+        db.session.expire_all()
+        assert client.get("/w/me").status_code == 200
+    finally:
+        event.remove(Track, "load", record)
+    assert v3.id in loaded and single.id in loaded
+    assert v1.id not in loaded and v2.id not in loaded, "older versions are filtered in SQL, not in the template"
+
+
+def test_latest_tracks_sorts_songs_by_their_latest_version(app, alex):
+    big_v1 = make_track(alex, title="Big first take", size=9000)
+    small_v2 = make_version(big_v1, size=100)
+    middle = make_track(alex, title="Middle", size=5000)
+    workspace = Workspace(alex)
+    assert versions.latest_tracks(workspace, "largest") == [middle, small_v2]
+    assert versions.latest_tracks(workspace, "title") == [small_v2, middle]
+    assert versions.latest_tracks(workspace, "nonsense") == versions.latest_tracks(workspace, "newest")
+
+
+def test_largest_view_says_older_versions_still_use_storage(app, client, alex):
+    v1, v2, v3 = song(alex, 3)
+    make_track(alex, title="Solo")
+    largest = client.get("/w/me?sort=largest", headers=HX).get_data(as_text=True)
+    assert largest.count('class="track-row"') == 2
+    assert "2 older versions also use storage" in largest
+    assert "older version" not in client.get("/w/me?sort=newest", headers=HX).get_data(as_text=True)
 
 
 def test_playlists_play_the_latest_version(app, client, alex):

@@ -41,6 +41,19 @@ def is_latest(track=Track):
     return ~exists().where(same_song(track, newer), newer.version_number > track.version_number)
 
 
+SONG_ORDER = {"newest": Track.created_at.desc(), "largest": Track.file_size.desc(), "title": Track.title}
+
+
+def latest_tracks(workspace, sort="newest"):
+    """The workspace's songs, one row each at its latest version, in one query (unknown sorts read as newest).
+
+    "largest" ranks songs by their latest version's size, the size the row shows; older
+    versions still use storage and are listed, with a delete button each, on the song's page.
+    """
+    order = SONG_ORDER.get(sort, SONG_ORDER["newest"])
+    return db.session.scalars(workspace.tracks_query().where(is_latest(Track)).order_by(order, Track.id)).all()
+
+
 def latest_for(item_track):
     """An alias for the latest version of `item_track`'s song and the join condition that finds it."""
     latest = aliased(Track)

@@ -118,6 +118,11 @@ def memberships(profile):
     ).all()
 
 
+def stored_track_count(workspace):
+    """How many track files the workspace stores, every version counted (each uses storage)."""
+    return db.session.scalar(select(func.count()).select_from(workspace.tracks_query().subquery()))
+
+
 def get_track(workspace, track_id):
     track = db.session.scalar(workspace.tracks_query().where(Track.id == parse_id(track_id)))
     if track is None:

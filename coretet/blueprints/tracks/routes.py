@@ -22,15 +22,6 @@ def _upload_error(message, status):
     return response
 
 
-@bp.app_template_filter("latest_versions")
-def latest_versions(rows):
-    """One row per song: the highest version of each lineage among these tracks, in their order."""
-    newest = {}
-    for track in rows:
-        newest[track.lineage_id] = max(newest.get(track.lineage_id, 0), track.version_number)
-    return [track for track in rows if track.version_number == newest[track.lineage_id]]
-
-
 @bp.app_template_filter("short_date")
 def short_date(moment):
     """A date as "Mar 3, 2026"."""
@@ -57,6 +48,10 @@ def upload(workspace):
         )
     except uploads.FileTooLarge as exc:
         return _upload_error(exc.message, 413)
+    except uploads.QuotaExceeded as exc:
+        response = _upload_error(exc.message, 422)
+        response.headers["X-Upload-Refused"] = "quota"  # the uploader's script may offer an upgrade
+        return response
     except uploads.UploadError as exc:
         return _upload_error(exc.message, 422)
     response = make_response(render_template("tracks/_track_row.html", track=track, **row_context(workspace)))

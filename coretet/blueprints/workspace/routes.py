@@ -1,18 +1,13 @@
 """Workspace home: storage, uploads, tracks and playlists of the personal space or one band."""
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from coretet import htmx
 from coretet.blueprints.workspace import bp
 from coretet.blueprints.workspace.context import row_context, with_workspace
-from coretet.extensions import db
-from coretet.models import Track
-from coretet.services import playlists, workspaces
+from coretet.services import playlists, versions, workspaces
 from coretet.services.engagement import collab_row_context
 from coretet.services.storage import storage_status
-
-SORTS = {"newest": Track.created_at.desc(), "largest": Track.file_size.desc(), "title": Track.title}
 
 
 @bp.route("/")
@@ -28,22 +23,25 @@ def personal_home():
     return redirect(url_for("workspace.home", ws=workspaces.PERSONAL))
 
 
-def storage_context(workspace):
-    """The storage dashboard's figures for a workspace (two small queries)."""
+def storage_context(workspace, stored=None):
+    """The storage dashboard's figures for a workspace; `stored` is the file count if already known."""
     owner = workspace.storage_owner
-    count = db.session.scalar(select(func.count()).select_from(workspace.tracks_query().subquery()))
-    return storage_status(owner.storage_used, owner.storage_limit, count)
+    if stored is None:
+        stored = workspaces.stored_track_count(workspace)
+    return storage_status(owner.storage_used, owner.storage_limit, stored)
 
 
 @bp.route("/w/<ws>")
 @with_workspace
 def home(workspace):
     sort = request.args.get("sort", "newest")
-    tracks = db.session.scalars(workspace.tracks_query().order_by(SORTS.get(sort, SORTS["newest"]))).all()
+    tracks = versions.latest_tracks(workspace, sort)
+    stored = workspaces.stored_track_count(workspace)
     return htmx.render(
         "workspace/home.html", "tracks/_track_list.html", **row_context(workspace),
-        tracks=tracks, playlists=playlists.listing(workspace), sort=sort, **collab_row_context(workspace),
-        storage=storage_context(workspace), max_upload=current_app.config["MAX_UPLOAD_BYTES"],
+        tracks=tracks, older_versions=max(stored - len(tracks), 0), playlists=playlists.listing(workspace),
+        sort=sort, **collab_row_context(workspace),
+        storage=storage_context(workspace, stored), max_upload=current_app.config["MAX_UPLOAD_BYTES"],
     )
 
 

@@ -27,3 +27,20 @@ document.addEventListener("keydown", function (event) {
   var close = document.querySelector("#modal [data-modal-close]");
   if (close) { close.click(); }
 });
+
+// The workspace switcher closes once an item is chosen, and any open menu closes when a modal
+// opens (e.g. "+ New band" answering with the upgrade or waitlist modal), so none stays behind it.
+function closeMenus() {
+  document.querySelectorAll("details.switcher[open], details.row-menu[open]").forEach(function (menu) {
+    menu.open = false;
+  });
+}
+document.addEventListener("click", function (event) {
+  var item = event.target.closest("details.switcher a");
+  if (item) {
+    item.closest("details").open = false;
+  }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target && event.detail.target.id === "modal") { closeMenus(); }
+});

@@ -179,7 +179,22 @@
     }
   });
 
-  document.body.addEventListener("htmx:afterSwap", markCurrent);
+  // After the track list changes (tracks added, removed or moved): mark the loaded track, and
+  // when none is loaded (or it left the list while paused) show the track Play would start.
+  function trackListChanged() {
+    markCurrent();
+    var loaded = currentId !== null && (currentIndex() !== -1 || !audio.paused);
+    if (!loaded) {
+      var first = rows()[0];
+      titleLabel.textContent = first ? first.dataset.title : titleLabel.dataset.emptyText;
+    }
+  }
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.closest("#playlist-tracks")) {
+      trackListChanged();
+    }
+  });
 
   if ("mediaSession" in navigator) {
     var actions = {

@@ -9,6 +9,8 @@
   var remaining = form.dataset.remaining === "" ? null : Number(form.dataset.remaining);
   var maxBytes = Number(form.dataset.maxBytes);
   var token = document.querySelector('meta[name="csrf-token"]').content;
+  // Set only where an upgrade gives more room (the personal space on the Free plan).
+  var upgradeUrl = form.dataset.upgradeUrl || "";
 
   function size(bytes) {
     var units = ["B", "KB", "MB", "GB"], i = 0;
@@ -34,13 +36,29 @@
     if (cancel) { cancel.remove(); }
   }
 
+  // A refusal for lack of room: its text, plus an "Upgrade" link opening the upgrade modal when one helps.
+  function refuseForRoom(item, text) {
+    finish(item, text, "failed");
+    if (!upgradeUrl) { return; }
+    var link = document.createElement("a");
+    link.className = "upload-upgrade";
+    link.href = upgradeUrl;
+    link.textContent = "Upgrade";
+    link.setAttribute("hx-get", upgradeUrl);
+    link.setAttribute("hx-target", "#modal");
+    var status = item.querySelector(".upload-status");
+    status.appendChild(document.createTextNode(" "));
+    status.appendChild(link);
+    htmx.process(link);
+  }
+
   function send(file) {
     var item = row(file);
     if (file.size > maxBytes) {
       return finish(item, "Too large: files can be up to " + size(maxBytes) + ".", "failed");
     }
     if (remaining !== null && file.size > remaining) {
-      return finish(item, "Won't fit: " + size(remaining) + " left. Delete tracks or upgrade for more room.", "failed");
+      return refuseForRoom(item, "Won't fit: " + size(remaining) + " left. Delete tracks or upgrade for more room.");
     }
     if (remaining !== null) { remaining -= file.size; }
     var xhr = new XMLHttpRequest();
@@ -65,7 +83,12 @@
         finish(item, "Uploaded", "done");
       } else {
         if (remaining !== null) { remaining += file.size; }
-        finish(item, xhr.responseText.length < 400 ? xhr.responseText : "Upload failed (" + xhr.status + ").", "failed");
+        var text = xhr.responseText.length < 400 ? xhr.responseText : "Upload failed (" + xhr.status + ").";
+        if (xhr.getResponseHeader("X-Upload-Refused") === "quota") {
+          refuseForRoom(item, text);
+        } else {
+          finish(item, text, "failed");
+        }
       }
     };
     xhr.onerror = function () {
