@@ -122,8 +122,9 @@ def seed_demo():
     """Load demo accounts, a band, generated audio and playlists (once)."""
     from coretet.services import demo
     from coretet.services.filestore import store_from_config
+    from coretet.services.keys import keys_from_config
 
-    created = demo.seed(store_from_config(current_app.config))
+    created = demo.seed(store_from_config(current_app.config), keys_from_config(current_app.config))
     click.echo("Demo data loaded." if created else "Demo data is already there.")
     click.echo("Demo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
     for email, description in demo.DEMO_LOGINS:

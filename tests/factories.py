@@ -3,10 +3,14 @@ import io
 import itertools
 import uuid
 
+import phonenumbers
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from coretet.extensions import db
 from coretet.models import Band, BandMember, Playlist, PlaylistTrack, Profile, Track, utcnow
+from coretet.services import accounts
+from coretet.services.keys import keys_from_config
 from coretet.services.tiers import get_tier
 
 PASSWORD = "correct horse battery"
@@ -23,6 +27,7 @@ def password_hash():
 
 
 def make_profile(email=None, name=None, tier="free", phone=None, verified=True, is_admin=False, **extra):
+    """`phone` as anyone would type it ("+12015550123", "(201) 555-0123"); stored encrypted, as the app does."""
     n = next(_counter)
     profile = Profile(
         email=email or f"user{n}@example.com",
@@ -30,11 +35,13 @@ def make_profile(email=None, name=None, tier="free", phone=None, verified=True, 
         password_hash=password_hash(),
         tier=tier,
         storage_limit=get_tier(tier).personal_storage_bytes,
-        phone_number=phone,
         phone_verified_at=utcnow() if phone and verified else None,
         is_admin=is_admin,
         **extra,
     )
+    if phone:
+        e164 = phonenumbers.format_number(phonenumbers.parse(phone, "US"), phonenumbers.PhoneNumberFormat.E164)
+        accounts.set_phone(profile, e164, keys_from_config(current_app.config))
     db.session.add(profile)
     db.session.commit()
     return profile

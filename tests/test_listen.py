@@ -1,13 +1,17 @@
 """Recipient pages: SPEC §6 code check order, guessing limits, revocation, device binding, player."""
+import io
+import os
 import re
+import wave
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
 
 from coretet.extensions import db, limiter
-from coretet.models import GrantListen, PlaylistFollower, utcnow
+from coretet.models import GrantListen, PlaylistFollower, PlaylistTrack, utcnow
 from coretet.services import listen, sharing
 from coretet.services.filestore import store_from_config
 from coretet.services.keys import keys_from_config
@@ -281,11 +285,186 @@ def test_signed_in_recipient_with_verified_phone_goes_straight_to_the_player(app
     assert client.get(f"/listen/{share.share_token}").status_code == 200
 
 
-def test_player_shows_expiry_durations_and_signup_with_the_phone(app, share, grant):
+def test_player_shows_expiry_durations_and_signup_without_the_phone(app, share, grant):
     save(share, expires_at=utcnow() + timedelta(days=5, hours=1))
     html = viewer(app, share).get(f"/listen/{share.share_token}/play").get_data(as_text=True)
     assert "Shared by Alex" in html and "Expires in 5 days" in html and "1:01" in html
-    assert "/signup?phone=%2B14155550100" in html and "<audio" in html
+    assert 'href="/signup"' in html and "<audio" in html
+
+
+def _holds_the_phone(text):
+    """PHONE's digits in any usual spelling: +1 415 555 0100, (415) 555-0100, %2B14155550100, 415.555.0100."""
+    return "4155550100" in re.sub(r"[\s().+-]|%2B|&#43;", "", text)
+
+
+def test_no_page_or_url_of_the_recipient_flow_holds_the_phone_number(app, share, grant, tracks, monkeypatch):
+    """QUALITY: no phone number in logs. Access logs hold URLs; pages reach whoever holds the code."""
+    monkeypatch.setattr(sharing, "resend_code", lambda *args, **kwargs: None)
+    seen = []
+
+    def look(response):
+        seen.append(response.headers.get("Location", "") + response.get_data(as_text=True))
+        return response
+
+    phone = app.test_client()
+    look(phone.get(f"/listen/{share.share_token}"))
+    look(enter(phone, share, "ZZZZZZ"))
+    entered = look(enter(phone, share, "A7K9M2"))
+    player = look(phone.get(entered.location))
+    links = re.findall(r'(?:href|src)="([^"]+)"', player.get_data(as_text=True))
+    assert any(link.startswith("/signup") for link in links)
+    look(phone.get("/signup"))
+    second = app.test_client()
+    look(enter(second, share, "A7K9M2", ip="10.0.0.2"))
+    look(ask_new_code(second, share, ip="10.0.0.2"))
+    save(grant, is_revoked=True, revoked_at=utcnow())
+    look(phone.get(stream_url(share, tracks[0])))
+    look(phone.get(f"/listen/{share.share_token}/play"))
+    look(phone.get(f"/listen/{share.share_token}"))
+    assert len(seen) == 10 and not [text for text in seen if _holds_the_phone(text)]
+    assert _holds_the_phone("/signup?phone=%2B14155550100")  # the check itself sees the old link
+
+
+@pytest.mark.parametrize("change, status, message", [
+    ("revoke", 403, listen.REVOKED), ("share_expiry", 410, listen.SHARE_EXPIRED),
+    ("grant_expiry", 410, listen.CODE_EXPIRED),
+])
+def test_after_a_refused_track_the_next_page_load_tells_the_true_reason(
+        app, share, grant, tracks, change, status, message):
+    client = viewer(app, share)
+    {"revoke": lambda: save(grant, is_revoked=True, revoked_at=utcnow()),
+     "share_expiry": lambda: save(share, expires_at=past()),
+     "grant_expiry": lambda: save(grant, expires_at=past())}[change]()
+    assert client.get(stream_url(share, tracks[0])).status_code == status
+    for _ in range(2):  # and again on a second reload: the reason does not decay into "not valid"
+        page = client.get(f"/listen/{share.share_token}/play")
+        assert page.status_code == status and message in page.get_data(as_text=True)
+        assert "<audio" not in page.get_data(as_text=True)
+    # The link from the text message says it too, once, then offers the code form again.
+    link = client.get(f"/listen/{share.share_token}")
+    assert message in link.get_data(as_text=True) and "<audio" not in link.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("left, text", [
+    (timedelta(days=7), "Expires in 7 days"), (timedelta(days=1, hours=2), "Expires tomorrow"),
+    (timedelta(hours=3), "Expires in 3 hours"), (timedelta(minutes=20), "Expires in under an hour"),
+    (None, "Never expires"),
+])
+def test_player_expiry_reads_naturally(app, share, grant, left, text):
+    save(share, expires_at=utcnow() + left if left else None)
+    html = viewer(app, share).get(f"/listen/{share.share_token}/play").get_data(as_text=True)
+    assert f"· {text}" in html
+
+
+def test_the_earlier_of_share_and_grant_expiry_is_shown(app, share, grant):
+    save(share, expires_at=utcnow() + timedelta(days=7))
+    save(grant, expires_at=utcnow() + timedelta(hours=5))
+    html = viewer(app, share).get(f"/listen/{share.share_token}/play").get_data(as_text=True)
+    assert "Expires in 5 hours" in html
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements run while the test holds this list (appended as they run)."""
+    seen = []
+
+    def note(conn, cursor, sql, *rest):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_player_page_runs_two_queries_whatever_the_number_of_tracks(app, owner, share, grant, tracks, statements):
+    """Access (share, grant, names) in one query, the track list in another; no N+1, no access cache."""
+    client = viewer(app, share)
+    play = f"/listen/{share.share_token}/play"
+    statements.clear()
+    assert client.get(play).status_code == 200
+    few = len(statements)
+    store = store_from_config(app.config)
+    more = [make_track(owner, size=10, title=f"More {n}", store=store) for n in range(7)]
+    playlist_items = db.session.scalar(db.select(db.func.count()).select_from(PlaylistTrack))
+    db.session.add_all(PlaylistTrack(playlist_id=share.playlist_id, track_id=track.id, position=playlist_items + n,
+                                     added_by=owner.id) for n, track in enumerate(more))
+    db.session.commit()
+    statements.clear()
+    html = client.get(play).get_data(as_text=True)
+    assert "More 6" in html and "10 tracks" in html
+    assert few == len(statements) == 2, statements
+    # The access decision is not cached: a revoke between two views refuses the second.
+    save(grant, is_revoked=True, revoked_at=utcnow())
+    assert client.get(play).status_code == 403
+
+
+def test_player_notes_the_visit_at_most_once_a_minute(app, share, grant):
+    client = viewer(app, share)
+    save(grant, last_accessed_at=utcnow() - timedelta(minutes=5))
+    client.get(f"/listen/{share.share_token}/play")
+    db.session.refresh(grant)
+    seen = grant.last_accessed_at
+    assert utcnow() - seen < timedelta(seconds=30)
+    client.get(f"/listen/{share.share_token}/play")
+    db.session.refresh(grant)
+    assert grant.last_accessed_at == seen
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _wav(seconds=2.0, rate=8000):
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the script is under test here, not the database
+@pytest.mark.parametrize("change, says, reason", [
+    ("revoke", "Access to this playlist has ended", listen.REVOKED),
+    ("end", "no longer available", listen.NOT_VALID),
+])
+def test_player_script_says_so_when_a_track_is_refused(app, share, grant, tracks, change, says, reason):
+    """listen.js in Chromium: a refused track shows a message, then the page reloads to the reason."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    store = store_from_config(app.config)
+    for track in tracks:
+        store.save(track.storage_key, io.BytesIO(_wav()))
+    phone, base = viewer(app, share), "http://coretet.test"
+
+    def serve(route):
+        """Every request of the page goes through the test client, so the app answers as it would."""
+        request = route.request
+        headers = {name: value for name, value in request.headers.items() if name.lower() in ("range", "content-type")}
+        answer = phone.open(request.url[len(base):], method=request.method, headers=headers,
+                            data=request.post_data_buffer)
+        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.get_data())
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--mute-audio", "--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page()
+            page.route(f"{base}/**", serve)
+            page.goto(f"{base}/listen/{share.share_token}/play")
+            page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=10_000)
+            assert page.locator("#problem").is_hidden()
+            {"revoke": lambda: save(grant, is_revoked=True, revoked_at=utcnow()),
+             "end": lambda: save(share, is_active=False, ended_at=utcnow())}[change]()
+            page.locator("a.track").nth(1).click()
+            sync_api.expect(page.locator("#problem")).to_contain_text(says, timeout=10_000)
+            sync_api.expect(page.locator("#problem")).to_contain_text("Show why")
+            # Then the reload shows the server's own reason, with no player left.
+            sync_api.expect(page.get_by_role("alert")).to_contain_text(reason, timeout=15_000)
+            assert page.locator("audio").count() == 0
+        finally:
+            browser.close()
 
 
 def test_each_listen_page_weighs_under_60_kb(app, share, grant):

@@ -174,8 +174,6 @@ def listening(app):
     return browser, share, grant, track
 
 
-@pytest.mark.xfail(strict=True, reason="gap: the player's 'Create a free account' link is /signup?phone=+1..., "
-                                       "so the recipient's number lands in access logs (coretet/blueprints/listen/routes.py, player)")
 def test_the_player_puts_no_phone_number_in_a_link(listening):
     browser, share, _, _ = listening
     page = browser.get(f"/listen/{share.share_token}/play").get_data(as_text=True)
@@ -183,8 +181,6 @@ def test_the_player_puts_no_phone_number_in_a_link(listening):
     assert not [link for link in links if "2015550195" in re.sub(r"\D", "", link)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a refused audio request drops the viewer session, so the next page "
-                                       "says 'This link is not valid' instead of 'withdrawn' (listen/routes.py, refused)")
 def test_after_revocation_a_refused_track_and_then_the_page_both_say_access_was_withdrawn(listening):
     browser, share, grant, track = listening
     grant.is_revoked, grant.revoked_at = True, utcnow()

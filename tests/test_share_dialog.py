@@ -121,6 +121,7 @@ def test_sending_creates_the_share_and_queues_one_text_per_recipient(client, app
     assert page.count(">queued<") == 2
     assert "Person 0" in page and "+1 •••-•••-0100" in page and "+1 •••-•••-0143" in page
     assert SAM not in page
+    assert "Access expires in 7 days" in page  # a 7-day share right after sending, not "6 days"
     assert "shares-changed" in response.headers["HX-Trigger"]
     [share] = shares_of(playlist)
     assert share.total_access_grants == 2
@@ -246,7 +247,7 @@ def test_extend_within_the_plan_and_refuse_beyond_it(client, playlist, shared):
     share, _ = shared
     csrf = token(client, playlist)
     response = send(client, "POST", manage_url(playlist, f"/{share.id}/extend"), {"days": "7"}, csrf)
-    assert response.status_code == 200 and "expires in 6 days" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "expires in 7 days" in response.get_data(as_text=True)
     refused = send(client, "POST", manage_url(playlist, f"/{share.id}/extend"), {"days": "never"}, csrf)
     assert refused.status_code == 403 and 'id="upgrade-modal"' in refused.get_data(as_text=True)
     assert refused.headers["HX-Retarget"] == "#modal"

@@ -35,8 +35,11 @@ class Profile(UserMixin, Timestamps, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
-    # E.164 ("+14155550100"); unique when present, NULL for accounts without a phone.
-    phone_number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The phone never sits here in clear (coretet.services.accounts.set_phone / phone_of):
+    # a keyed HMAC of its E.164 form, unique, for lookups and "this number is taken",
+    # and the number itself encrypted for display. Both NULL for accounts without a phone.
+    phone_blind_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_encrypted: Mapped[str | None] = mapped_column(String(512))
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     tier: Mapped[str] = mapped_column(String(16), default="free", nullable=False)
@@ -63,7 +66,7 @@ class Profile(UserMixin, Timestamps, Base):
 
     @property
     def phone_verified(self):
-        return self.phone_number is not None and self.phone_verified_at is not None
+        return self.phone_blind_index is not None and self.phone_verified_at is not None
 
 
 class LoginSession(Base):

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import uuid
 
+import phonenumbers
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coretet.extensions import db
 from coretet.models import LoginSession, Profile, utcnow
+from coretet.services.phone import blind_index, decrypt_phone, encrypt_phone
 
 # Checked against when no account matches, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
@@ -79,9 +81,45 @@ def email_taken(email):
     return db.session.scalar(select(Profile.id).where(Profile.email == normalise_email(email))) is not None
 
 
-def phone_taken(e164, except_profile=None):
-    """True when another account has this number verified."""
-    query = select(Profile.id).where(Profile.phone_number == e164)
+# Account phones at rest: a keyed blind index (unique, for lookups) and a Fernet
+# ciphertext (for display); never the number in clear. Callers normalise input with
+# phone.parse_phone first, so every way of typing a number gives the same index.
+
+def _is_e164(value):
+    """True for a number already in canonical E.164 ("+12015550123"), as parse_phone returns it."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except (phonenumbers.NumberParseException, TypeError):
+        return False
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == value
+
+
+def set_phone(profile, e164, keys):
+    """Store this E.164 number on the account (None removes it); the caller flushes or commits."""
+    if e164 is None:
+        profile.phone_blind_index = profile.phone_encrypted = None
+        return
+    if not _is_e164(e164):
+        raise ValueError("set_phone needs a number in E.164 form; parse what the user typed with parse_phone")
+    profile.phone_blind_index = blind_index(e164, keys.phone_hmac)
+    profile.phone_encrypted = encrypt_phone(e164, keys.phone_encryption)
+
+
+def phone_of(profile, keys):
+    """The account's number in E.164, or None; raises PhoneDecryptError if no configured key opens it."""
+    if profile.phone_encrypted is None:
+        return None
+    return decrypt_phone(profile.phone_encrypted, keys.phone_encryption)
+
+
+def find_by_phone(e164, keys):
+    """The account holding this E.164 number, or None."""
+    return db.session.scalar(select(Profile).where(Profile.phone_blind_index == blind_index(e164, keys.phone_hmac)))
+
+
+def phone_taken(e164, keys, except_profile=None):
+    """True when another account has this number."""
+    query = select(Profile.id).where(Profile.phone_blind_index == blind_index(e164, keys.phone_hmac))
     if except_profile is not None:
         query = query.where(Profile.id != except_profile.id)
     return db.session.scalar(query) is not None
@@ -104,11 +142,11 @@ def create_account(email, password, name):
     return profile
 
 
-def attach_verified_phone(profile, e164):
+def attach_verified_phone(profile, e164, keys):
     """Give the account this number, now proven to be theirs; refuses one taken meanwhile."""
-    if phone_taken(e164, except_profile=profile):
+    if phone_taken(e164, keys, except_profile=profile):
         raise AccountError("This number already belongs to another account.")
-    profile.phone_number = e164
+    set_phone(profile, e164, keys)
     profile.phone_verified_at = utcnow()
     try:
         db.session.flush()

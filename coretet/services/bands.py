@@ -152,8 +152,8 @@ def invite_by_email(workspace, email, *, link_for, send):
 
 def invite_by_phone(workspace, e164, *, keys, link_for):
     """Invite a validated E.164 number; the worker sends the SMS after the commit."""
-    is_member = any(profile.phone_number == e164 for _, profile in members(workspace.band))
     index = blind_index(e164, keys.phone_hmac)
+    is_member = any(profile.phone_blind_index == index for _, profile in members(workspace.band))
     invitation = _new_invite(workspace, link_for, is_member, BandInvite.phone_blind_index == index,
                              phone_blind_index=index, phone_encrypted=encrypt_phone(e164, keys.phone_encryption))
     queue_sms(keys, e164, invite_sms(workspace.profile.name, workspace.band.name, invitation.link),
@@ -197,7 +197,7 @@ def _check_recipient(invite, profile, keys):
     if invite.email is not None and invite.email != profile.email.lower():
         raise BandError("This invite is for another email address. Sign in with the account it was sent to.", 403)
     if invite.email is None and not (profile.phone_verified and invite.phone_blind_index
-                                     == blind_index(profile.phone_number, keys.phone_hmac)):
+                                     == profile.phone_blind_index):
         raise BandError("This invite is for a phone that isn't verified on your account. Verify it in settings.", 403)
 
 

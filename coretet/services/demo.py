@@ -56,7 +56,7 @@ def render_song(seconds, root, bpm, sample_rate=SAMPLE_RATE, level=0.45):
     return buffer.getvalue()
 
 
-def seed(store):
+def seed(store, keys):
     """Create the demo data unless it exists; returns True when it created it."""
     if db.session.scalar(select(Profile).where(Profile.email == DEMO_LOGINS[0][0])):
         return False
@@ -65,8 +65,9 @@ def seed(store):
 
     def profile(email, name, tier, phone, is_admin=False):
         row = Profile(email=email, name=name, password_hash=password_hash, tier=tier,
-                      storage_limit=get_tier(tier).personal_storage_bytes, phone_number=phone,
+                      storage_limit=get_tier(tier).personal_storage_bytes,
                       phone_verified_at=now if phone else None, is_admin=is_admin)
+        accounts.set_phone(row, phone, keys)
         db.session.add(row)
         return row
 

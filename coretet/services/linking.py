@@ -4,7 +4,6 @@ from sqlalchemy.orm import aliased
 
 from coretet.extensions import db
 from coretet.models import AccessGrant, Playlist, PlaylistFollower, Profile, SharedPlaylist, utcnow
-from coretet.services.phone import blind_index
 
 SHARED_WITH_ME_SOURCES = ("sms_share", "manual")
 
@@ -25,7 +24,9 @@ def claim_grants_for(profile, keys, now=None):
     Each claimed grant records claimed_by/claimed_at and makes the profile follow the
     playlist (source 'sms_share') unless it already does. A grant claimed by another
     account stays with it: a recycled number must not inherit its previous owner's shares.
-    The caller commits.
+    The caller commits. Grants and the profile are matched on their stored blind indexes
+    (both made with keys.phone_hmac), so no number is decrypted here; `keys` stays in the
+    signature for the callers that pass it.
     """
     if not profile.phone_verified:
         return []
@@ -34,7 +35,7 @@ def claim_grants_for(profile, keys, now=None):
         select(AccessGrant, SharedPlaylist.playlist_id)
         .join(SharedPlaylist, SharedPlaylist.id == AccessGrant.shared_playlist_id)
         .where(
-            AccessGrant.phone_blind_index == blind_index(profile.phone_number, keys.phone_hmac),
+            AccessGrant.phone_blind_index == profile.phone_blind_index,
             AccessGrant.claimed_by.is_(None),
             SharedPlaylist.shared_by != profile.id,
             live_grant(now),

@@ -4,11 +4,13 @@ A lock (too many wrong codes across all IPs) stops new code entries only. Recipi
 who already entered their code on their own phone keep listening: the lock is there
 against guessing, and they have proved they hold a real code.
 """
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 import hashlib
 import math
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coretet.extensions import db
@@ -17,7 +19,7 @@ from coretet.models import (
 )
 from coretet.services import codes
 from coretet.services.linking import live_grant
-from coretet.services.phone import PhoneDecryptError, blind_index, decrypt_phone
+from coretet.services.sharing import expires_phrase
 from coretet.services.versions import latest_for
 
 NOT_VALID = "This link is not valid"
@@ -147,21 +149,68 @@ def _bind_device(grant, hashed, now):
     db.session.refresh(grant)
 
 
-def viewer_grant(token, grant_id, device_id, now, profile_id=None):
-    """Re-check a viewer session on every request: the grant, or AccessDenied with SPEC §6 wording.
+@dataclass(frozen=True)
+class Viewer:
+    """A recipient allowed to listen right now: who they are, and what the page shows them."""
 
-    A grant claimed by the signed-in profile passes without the device check.
+    grant_id: object
+    share_id: object
+    playlist_id: object
+    expires_at: object  # the earlier of the share's and the grant's end; None = never
+    last_accessed_at: object
+    sharer: str = None
+    title: str = None
+
+
+@cache
+def _access_statement(with_page):
+    """One SELECT for the share of a token and, joined to it, the session's grant (NULLs when not
+    that share's); with_page adds the sharer's name and the playlist title. Built once, run with
+    fresh parameters each time: the rows are read on every request, only the SQL text is reused."""
+    share, grant = SharedPlaylist.__table__, AccessGrant.__table__
+    columns = [
+        share.c.id, share.c.is_active, share.c.expires_at, share.c.playlist_id,
+        grant.c.id.label("grant_id"), grant.c.is_revoked, grant.c.expires_at.label("grant_expires_at"),
+        grant.c.device_hash, grant.c.claimed_by, grant.c.last_accessed_at,
+    ]
+    joined = share.outerjoin(grant, and_(grant.c.id == bindparam("grant_id"),
+                                         grant.c.shared_playlist_id == share.c.id))
+    if with_page:
+        playlist, profile = Playlist.__table__, Profile.__table__
+        columns += [profile.c.name.label("sharer"), playlist.c.title]
+        joined = (joined.join(playlist, playlist.c.id == share.c.playlist_id)
+                  .join(profile, profile.c.id == share.c.shared_by))
+    return select(*columns).select_from(joined).where(share.c.share_token == bindparam("token"))
+
+
+def viewer_grant(token, grant_id, device_id, now, profile_id=None, with_page=False):
+    """Re-check a viewer session on every request, in one query: a Viewer, or AccessDenied with SPEC §6 wording.
+
+    Nothing is cached: the share and grant rows are read again each time, so a revoke or an
+    expiry refuses the very next request. A grant claimed by the signed-in profile passes
+    without the device check.
     """
-    share = share_for_page(token, now)
-    grant = db.session.get(AccessGrant, grant_id) if grant_id else None
-    if grant is None or grant.shared_playlist_id != share.id:
+    if not isinstance(token, str) or len(token) > 64:
         raise AccessDenied(NOT_VALID, 404)
-    _check_grant(grant, now)
-    if profile_id is not None and grant.claimed_by == profile_id:
-        return grant
-    if not device_id or grant.device_hash != device_hash(device_id):
-        raise AccessDenied(OTHER_DEVICE, 409, other_device=True, grant_id=grant.id)
-    return grant
+    # On the session's connection: plain rows, without the ORM's per-statement work.
+    row = db.session.connection().execute(_access_statement(with_page),
+                                          {"token": token, "grant_id": grant_id}).first()
+    if row is None or not row.is_active:
+        raise AccessDenied(NOT_VALID, 404)
+    if _expired(row.expires_at, now):
+        raise AccessDenied(SHARE_EXPIRED, 410)
+    if grant_id is None or row.grant_id is None:
+        raise AccessDenied(NOT_VALID, 404)
+    if row.is_revoked:
+        raise AccessDenied(REVOKED, 403)
+    if _expired(row.grant_expires_at, now):
+        raise AccessDenied(CODE_EXPIRED, 410)
+    claimed = profile_id is not None and row.claimed_by == profile_id
+    if not claimed and (not device_id or row.device_hash != device_hash(device_id)):
+        raise AccessDenied(OTHER_DEVICE, 409, other_device=True, grant_id=row.grant_id)
+    ends = [moment for moment in (row.expires_at, row.grant_expires_at) if moment is not None]
+    return Viewer(row.grant_id, row.id, row.playlist_id, min(ends) if ends else None, row.last_accessed_at,
+                  row.sharer if with_page else None, row.title if with_page else None)
 
 
 def grant_for_profile(token, profile, keys, now):
@@ -173,7 +222,7 @@ def grant_for_profile(token, profile, keys, now):
         .join(SharedPlaylist, SharedPlaylist.id == AccessGrant.shared_playlist_id)
         .where(
             SharedPlaylist.share_token == token,
-            AccessGrant.phone_blind_index == blind_index(profile.phone_number, keys.phone_hmac),
+            AccessGrant.phone_blind_index == profile.phone_blind_index,
             or_(AccessGrant.claimed_by.is_(None), AccessGrant.claimed_by == profile.id),
             live_grant(now),
         )
@@ -183,10 +232,11 @@ def grant_for_profile(token, profile, keys, now):
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def touch(grant, now):
+def touch(viewer, now):
     """Note a visit of the player page for the owner's "last access" (at most one write a minute)."""
-    if grant.last_accessed_at is None or now - grant.last_accessed_at >= TOUCH_EVERY:
-        grant.last_accessed_at = now
+    if viewer.last_accessed_at is None or now - viewer.last_accessed_at >= TOUCH_EVERY:
+        db.session.execute(update(AccessGrant.__table__).where(AccessGrant.__table__.c.id == viewer.grant_id)
+                           .values(last_accessed_at=now))
         db.session.commit()
 
 
@@ -199,18 +249,30 @@ def _latest_in_playlist(playlist_id):
     return statement, latest
 
 
-def shared_track(grant, track_id):
-    """The track if it is the latest version of a song in the playlist of the grant's share, else None."""
-    playlist_id = select(SharedPlaylist.playlist_id).where(
-        SharedPlaylist.id == grant.shared_playlist_id).scalar_subquery()
-    statement, latest = _latest_in_playlist(playlist_id)
-    return db.session.scalar(statement.where(latest.id == track_id).limit(1))
+@cache
+def _shared_track_statement():
+    """The track `track_id` if it is the latest version of a song in playlist `playlist_id` (built once)."""
+    statement, latest = _latest_in_playlist(bindparam("playlist_id"))
+    return statement.where(latest.id == bindparam("track_id")).limit(1)
 
 
-def shared_tracks(share):
-    """The shared playlist's songs (latest versions) in playlist order, in one query."""
-    statement, _ = _latest_in_playlist(share.playlist_id)
-    return db.session.scalars(statement.order_by(PlaylistTrack.position)).all()
+@cache
+def _track_list_statement():
+    """(id, title, duration_seconds) of the playlist's songs at their latest version, in playlist order (built once)."""
+    statement, latest = _latest_in_playlist(bindparam("playlist_id"))
+    return (statement.with_only_columns(latest.id, latest.title, latest.duration_seconds)
+            .order_by(PlaylistTrack.position))
+
+
+def shared_track(viewer, track_id):
+    """The track if it is the latest version of a song in the playlist of the viewer's share, else None."""
+    return db.session.scalar(_shared_track_statement(),
+                             {"playlist_id": viewer.playlist_id, "track_id": track_id})
+
+
+def shared_tracks(playlist_id):
+    """The shared playlist's songs (latest versions) in playlist order, in one query: rows of id, title, duration_seconds."""
+    return db.session.connection().execute(_track_list_statement(), {"playlist_id": playlist_id}).all()
 
 
 def share_summary(share):
@@ -224,43 +286,26 @@ def share_summary(share):
     ).one())
 
 
-def expiry_text(share, grant, now):
-    """"Expires in 5 days" for the earlier of the share's and the grant's end, or "Never expires"."""
-    ends = [moment for moment in (share.expires_at, grant.expires_at) if moment is not None]
-    if not ends:
-        return "Never expires"
-    seconds = (min(ends) - now).total_seconds()
-    if seconds < 3600:
-        return "Expires in less than an hour"
-    if seconds < 86400:
-        hours = int(seconds // 3600)
-        return f"Expires in {hours} hour{'s' if hours != 1 else ''}"
-    days = int(seconds // 86400)
-    return f"Expires in {days} day{'s' if days != 1 else ''}"
+def expiry_text(expires_at, now):
+    """The player's expiry line, e.g. "Expires in 7 days", "Expires tomorrow", "Never expires"."""
+    phrase = expires_phrase(expires_at, now)
+    return phrase[0].upper() + phrase[1:]
 
 
-def recipient_phone(grant, keys):
-    """The grant's phone in E.164, to prefill sign-up; None if it can't be decrypted."""
-    try:
-        return decrypt_phone(grant.phone_encrypted, keys.phone_encryption)
-    except PhoneDecryptError:
-        return None
-
-
-def record_progress(grant, track_id, position_seconds):
-    """Keep how far the grant got in a track; position 0 starts a new play. False if refused."""
+def record_progress(viewer, track_id, position_seconds):
+    """Keep how far the viewer's grant got in a track; position 0 starts a new play. False if refused."""
     try:
         position = float(position_seconds)
     except (TypeError, ValueError):
         return False
     if not math.isfinite(position) or position < 0 or position > 24 * 3600:
         return False
-    if shared_track(grant, track_id) is None:
+    if shared_track(viewer, track_id) is None:
         return False
     new_play = 1 if position == 0 else 0
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.engine.dialect.name]
     insert = dialect.insert(GrantListen).values(
-        grant_id=grant.id, track_id=track_id, max_position_seconds=position, plays=new_play,
+        grant_id=viewer.grant_id, track_id=track_id, max_position_seconds=position, plays=new_play,
     )
     db.session.execute(insert.on_conflict_do_update(
         index_elements=["grant_id", "track_id"],
@@ -273,7 +318,7 @@ def record_progress(grant, track_id, position_seconds):
     ))
     if new_play:
         db.session.execute(
-            update(SharedPlaylist).where(SharedPlaylist.id == grant.shared_playlist_id)
+            update(SharedPlaylist).where(SharedPlaylist.id == viewer.share_id)
             .values(total_plays=SharedPlaylist.total_plays + 1)
         )
     db.session.commit()

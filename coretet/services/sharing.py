@@ -40,6 +40,30 @@ class ShareResult:
     messages: list
 
 
+HOUR, DAY = 3600, 86400
+
+
+def expires_phrase(when, now=None):
+    """An expiry as people say it, to the nearest day (or hour on the last day).
+
+    "expires in 7 days" (a 7-day share just sent, not "6 days"), "expires tomorrow" (24 to 36
+    hours left), "expires in 3 hours", "expires in under an hour", "expired", "never expires".
+    The sent dialog, the owner's manage view and the recipient's player all use this.
+    """
+    if when is None:
+        return "never expires"
+    seconds = (when - (now or utcnow())).total_seconds()
+    if seconds <= 0:
+        return "expired"
+    if seconds < HOUR:
+        return "expires in under an hour"
+    if seconds < DAY:
+        hours = min(23, int(seconds / HOUR + 0.5))
+        return f"expires in {hours} hour{'s' if hours != 1 else ''}"
+    days = int(seconds / DAY + 0.5)
+    return "expires tomorrow" if days == 1 else f"expires in {days} days"
+
+
 def _require(decision):
     if not decision.allowed:
         raise ShareError(decision.reason, decision)

@@ -8,12 +8,12 @@ from coretet.blueprints.account import bp
 from coretet.blueprints.auth.forms import (
     ChangePasswordForm, EmailChangeForm, ForgotPasswordForm, NameForm, NewPasswordForm, PhoneForm,
 )
-from coretet.blueprints.auth.helpers import send_email
+from coretet.blueprints.auth.helpers import keys, send_email
 from coretet.blueprints.auth.routes import _send_code
 from coretet.extensions import db, limiter
 from coretet.models import Profile
 from coretet.services import accounts, linking, sms_credits
-from coretet.services.phone import display
+from coretet.services.phone import PhoneDecryptError, display
 
 RESET_SENT = "If an account uses that email, we've sent it a link to choose a new password. It works for one hour."
 
@@ -37,7 +37,13 @@ def _settings_page(status=200, **forms):
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("phone_form", PhoneForm(formdata=None))
-    phone = display(current_user.phone_number) if current_user.phone_verified else None
+    phone = None
+    if current_user.phone_verified:
+        try:
+            phone = display(accounts.phone_of(current_user, keys()))
+        except PhoneDecryptError:  # keys misconfigured: say so instead of failing the whole page
+            current_app.logger.error("profile %s: phone can't be decrypted with PHONE_ENCRYPTION_KEY", current_user.id)
+            phone = "Your number (it can't be shown right now)"
     return render_template("account/settings.html", phone=phone, balance=sms_credits.balance(current_user),
                            **forms), status
 

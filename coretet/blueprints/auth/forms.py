@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TelFie
 from wtforms.validators import DataRequired, Length
 
 from coretet.services import accounts
+from coretet.services.keys import keys_from_config
 from coretet.services.passwords import password_problem
 from coretet.services.phone import PhoneError, parse_phone
 
@@ -66,7 +67,7 @@ class SignupForm(FlaskForm):
 
     def validate_phone(self, field):
         parsed = checked_phone(field.data)
-        if accounts.phone_taken(parsed.e164):
+        if accounts.phone_taken(parsed.e164, keys_from_config(current_app.config)):
             raise ValidationError("This number already belongs to an account.")
         self.parsed_phone = parsed
 
@@ -80,7 +81,7 @@ class PhoneForm(FlaskForm):
 
     def validate_phone(self, field):
         parsed = checked_phone(field.data)
-        if accounts.phone_taken(parsed.e164, except_profile=self.profile):
+        if accounts.phone_taken(parsed.e164, keys_from_config(current_app.config), except_profile=self.profile):
             raise ValidationError("This number already belongs to another account.")
         self.parsed_phone = parsed
 

@@ -118,7 +118,7 @@ def verify():
     if form.validate_on_submit():
         try:
             verifier().check(pending, form.code.data)
-            accounts.attach_verified_phone(current_user, pending)
+            accounts.attach_verified_phone(current_user, pending, keys())
             linking.claim_grants_for(current_user, keys())
             db.session.commit()
         except (VerificationError, accounts.AccountError) as exc:

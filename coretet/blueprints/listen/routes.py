@@ -18,6 +18,7 @@ from coretet.services.listen import AccessDenied
 from coretet.services.sms_credits import NotEnoughCredits
 from coretet.services.workspaces import Forbidden, NotFound
 
+PLACEHOLDER_ID = uuid.UUID(int=0)
 DEVICE_COOKIE = "coretet_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept
 NEW_CODE_SECONDS = 15 * 60
@@ -47,14 +48,14 @@ def _profile_id():
     return current_user.id if current_user.is_authenticated else None
 
 
-def _viewer(token):
-    """The grant of this browser's viewer session, re-checked now, or AccessDenied."""
+def _viewer(token, now=None, with_page=False):
+    """This browser's viewer session, re-checked now (one query), as a listen.Viewer, or AccessDenied."""
     grant_id = session.get(_slot(token, "listen"))
     try:
         grant_id = uuid.UUID(grant_id) if grant_id else None
-    except ValueError:
+    except (TypeError, ValueError):
         grant_id = None
-    return listen.viewer_grant(token, grant_id, _device_id(), utcnow(), _profile_id())
+    return listen.viewer_grant(token, grant_id, _device_id(), now or utcnow(), _profile_id(), with_page=with_page)
 
 
 def _notify_owner(share):
@@ -101,8 +102,10 @@ def _pending_key():
 
 @bp.errorhandler(AccessDenied)
 def refused(denied):
+    # The viewer session stays: it names the grant, so the next page load (after a refused
+    # track, say) is re-checked and tells the true reason ("withdrawn", "expired") rather than
+    # "not valid". It gives no access by itself; every request is checked again.
     token = request.view_args["token"]
-    session.pop(_slot(token, "listen"), None)
     if denied.other_device:
         session[_slot(token, "newcode")] = {
             "grant": str(denied.grant_id), "until": time.time() + NEW_CODE_SECONDS,
@@ -139,10 +142,13 @@ def code_page(token):
     now = utcnow()
     if session.get(_slot(token, "listen")):
         try:
-            _viewer(token)
+            _viewer(token, now)
             return redirect(url_for(".player", token=token))
-        except AccessDenied:
+        except AccessDenied as denied:
+            # Said once, then the link offers a clean code form again.
             session.pop(_slot(token, "listen"), None)
+            if denied.message in (listen.REVOKED, listen.CODE_EXPIRED):
+                return _code_page(token, denied)
     if current_user.is_authenticated:
         grant = listen.grant_for_profile(token, current_user, _keys(), now)
         if grant is not None:
@@ -168,17 +174,17 @@ def enter_code(token):
 
 @bp.get("/listen/<token>/play")
 def player(token):
-    grant = _viewer(token)
+    # Two queries whatever the number of tracks: access (share + grant + names), then the list.
     now = utcnow()
-    share = listen.share_for_page(token, now)
-    listen.touch(grant, now)
-    sharer, title, _ = listen.share_summary(share)
-    phone = listen.recipient_phone(grant, _keys())
+    viewer = _viewer(token, now, with_page=True)
+    listen.touch(viewer, now)
+    # One url_for for every track's stream link; the uuid is the only part that changes.
+    head, _, tail = url_for(".stream", token=token, track_id=PLACEHOLDER_ID).rpartition(str(PLACEHOLDER_ID))
     return render_template(
-        "listen/player.html", token=token, sharer=sharer, title=title,
-        tracks=listen.shared_tracks(share), store_key=_slot(token, "heard"),
-        expires=listen.expiry_text(share, grant, now),
-        signup_url=url_for("auth.signup", phone=phone) if phone else url_for("auth.signup"),
+        "listen/player.html", token=token, sharer=viewer.sharer, title=viewer.title,
+        tracks=listen.shared_tracks(viewer.playlist_id), store_key=_slot(token, "heard"),
+        stream_url=lambda track_id: f"{head}{track_id}{tail}",
+        expires=listen.expiry_text(viewer.expires_at, now),
         signed_in=current_user.is_authenticated,
     )
 
@@ -194,12 +200,12 @@ def stream(token, track_id):
 @bp.post("/listen/<token>/progress")
 @limiter.limit("120 per minute")
 def progress(token):
-    grant = _viewer(token)
+    viewer = _viewer(token)
     try:
         track_id = uuid.UUID(request.form.get("track", ""))
     except ValueError:
         return "", 400
-    return ("", 204) if listen.record_progress(grant, track_id, request.form.get("position")) else ("", 400)
+    return ("", 204) if listen.record_progress(viewer, track_id, request.form.get("position")) else ("", 400)
 
 
 @bp.post("/listen/<token>/new-code")

@@ -19,16 +19,8 @@ PAGE = "sharing/share.html"
 
 @bp.app_template_filter("expires_phrase")
 def expires_phrase(when, now=None):
-    """An expiry as people say it: "expires in 5 days", "never expires", "expired"."""
-    if when is None:
-        return "never expires"
-    left = when - (now or utcnow())
-    if left.total_seconds() <= 0:
-        return "expired"
-    if left.days >= 1:
-        return f"expires in {left.days} day{'s' if left.days != 1 else ''}"
-    hours = int(left.total_seconds() // 3600)
-    return f"expires in {hours} hour{'s' if hours != 1 else ''}" if hours else "expires in under an hour"
+    """An expiry as people say it ("expires in 7 days", "expires tomorrow"): sharing.expires_phrase."""
+    return sharing.expires_phrase(when, now)
 
 
 @bp.app_template_filter("short_time")

@@ -1,4 +1,5 @@
-// Recipient player: next track, lock-screen controls, "listened" count and listen beacons.
+// Recipient player: next track, lock-screen controls, "listened" count, listen beacons, and a
+// message when a track is refused (access withdrawn or expired) instead of silence.
 (function () {
   "use strict";
   var root = document.getElementById("player");
@@ -6,12 +7,47 @@
   var audio = document.getElementById("audio");
   var now = document.getElementById("now");
   var listened = document.getElementById("listened");
+  var problem = document.getElementById("problem");
   var links = Array.prototype.slice.call(document.querySelectorAll("a.track"));
   var storeKey = "coretet:heard:" + root.dataset.key;
   var media = "mediaSession" in navigator ? navigator.mediaSession : null;
   var current = 0;
   var started = false;
   var lastBeacon = 0;
+  // What the stream answers when this browser may no longer listen (see listen/routes.py, refused).
+  var REFUSED = { 403: "Access to this playlist has ended.", 404: "This playlist or track is no longer available.",
+                  409: "This code is now in use on another phone.", 410: "Access to this playlist has ended.",
+                  423: "Access to this playlist has ended." };
+  var RELOAD_AFTER_MS = 4000;
+
+  function say(text, why) {
+    problem.textContent = text + " ";
+    if (why) {
+      var again = document.createElement("a");
+      again.href = window.location.href;
+      again.textContent = "Show why";
+      problem.appendChild(again);
+    }
+    problem.hidden = false;
+  }
+
+  // An <audio> error carries no HTTP status, so ask the stream once more (HEAD, no audio bytes).
+  function explainError() {
+    var src = audio.currentSrc || audio.src;
+    if (!src) return;
+    fetch(src, { method: "HEAD", credentials: "same-origin", cache: "no-store" }).then(function (answer) {
+      if (REFUSED[answer.status]) {
+        say(REFUSED[answer.status], true);
+        if (media) media.playbackState = "none";
+        // Reload to show the reason the server gives (withdrawn, expired, another phone).
+        window.setTimeout(function () { window.location.reload(); }, RELOAD_AFTER_MS);
+      } else {
+        say("This track can't be played right now. Try again, or play the next one.", false);
+      }
+    }, function () {
+      say("This track didn't load. Check your connection and try again.", false);
+    });
+  }
 
   function heard() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -54,6 +90,7 @@
     if (index < 0 || index >= links.length) return;
     current = index;
     started = false;
+    problem.hidden = true;
     audio.src = links[index].href;
     now.textContent = links[index].dataset.title;
     links.forEach(function (a, i) {
@@ -70,6 +107,7 @@
   document.getElementById("prev").addEventListener("click", function () { load(current - 1, true); });
   document.getElementById("next").addEventListener("click", function () { load(current + 1, true); });
 
+  audio.addEventListener("error", explainError);
   audio.addEventListener("play", function () {
     if (!started) { started = true; beacon(0); }
   });
@@ -108,4 +146,5 @@
   links[0].classList.add("playing");
   setMetadata();
   showHeard();
+  if (audio.error) explainError();  // the first track failed before this script ran
 })();
