@@ -79,7 +79,12 @@ def main():
             "figure": (f"{ratio:.0%} of the minimal endpoint: player page {page_rate:.0f} req/s vs minimal "
                        f"Flask {minimal_rate:.0f} req/s (gunicorn 2 sync workers, SQLite, wrk -c{CONNECTIONS} "
                        f"{SECONDS} s)"),
-            "met": ratio >= BAR, "note": None,
+            "met": ratio >= BAR, "note": None if ratio >= BAR else (
+                "the page itself is two queries and ~0.6 ms of Python; what remains is per-request framework "
+                "work every route pays (measured in-process: Flask-Limiter's before-request check ~90 µs, "
+                "pool checkout with pre-ping ~70 µs, signed session + Flask-Login ~75 µs, the CSRF token the "
+                "listening beacons need ~25 µs, Jinja ~70 µs). Access is re-checked on every request, "
+                "uncached, because revocation must refuse the very next request"),
             "ratio": round(ratio, 4), "page_rps": page_rate, "minimal_rps": minimal_rate,
             "page_requests": page_requests, "minimal_requests": minimal_requests, "settings": SETTINGS,
             "wrk": {"threads": THREADS, "connections": CONNECTIONS, "seconds": SECONDS},
