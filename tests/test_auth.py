@@ -183,3 +183,9 @@ def test_admin_pages_are_404_for_everyone_but_admins(app):
     assert ">Admin<" not in member.get("/w/me").get_data(as_text=True)
     assert admin.get("/admin/").status_code == 200
     assert ">Admin<" in admin.get("/w/me").get_data(as_text=True)
+
+
+def test_signup_never_takes_a_phone_number_from_the_url(client):
+    """A number in a link would sit in access logs and browser history; the form ignores it."""
+    page = client.get("/signup?phone=%2B12015550177").get_data(as_text=True)
+    assert "2015550177" not in page and "201-555-0177" not in page

@@ -63,9 +63,8 @@ def logout():
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("workspace.personal_home"))
+    # No prefill from the query string: a phone number in a URL ends up in access logs.
     form = SignupForm()
-    if request.method == "GET" and request.args.get("phone"):
-        form.phone.data = request.args["phone"][:64]
     if form.validate_on_submit():
         try:
             profile = accounts.create_account(form.email.data, form.password.data, form.name.data)
