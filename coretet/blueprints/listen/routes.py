@@ -18,7 +18,7 @@ from coretet.services.listen import AccessDenied
 from coretet.services.sms_credits import NotEnoughCredits
 from coretet.services.workspaces import Forbidden, NotFound
 
-PLACEHOLDER_ID = uuid.UUID(int=0)
+STREAM_URL_MARKER = uuid.UUID(int=0)  # stands in for each track id when the stream URL is built once
 DEVICE_COOKIE = "coretet_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers accept
 NEW_CODE_SECONDS = 15 * 60
@@ -179,7 +179,7 @@ def player(token):
     viewer = _viewer(token, now, with_page=True)
     listen.touch(viewer, now)
     # One url_for for every track's stream link; the uuid is the only part that changes.
-    head, _, tail = url_for(".stream", token=token, track_id=PLACEHOLDER_ID).rpartition(str(PLACEHOLDER_ID))
+    head, _, tail = url_for(".stream", token=token, track_id=STREAM_URL_MARKER).rpartition(str(STREAM_URL_MARKER))
     return render_template(
         "listen/player.html", token=token, sharer=viewer.sharer, title=viewer.title,
         tracks=listen.shared_tracks(viewer.playlist_id), store_key=_slot(token, "heard"),
